@@ -1,0 +1,104 @@
+"""Answers grounded in retrieved entries: `extract` returns the official answer verbatim,
+`generate` lets the local LLM write one from numbered sources and cite them.
+
+Both refuse to answer when nothing relevant was retrieved: the LLM is not even asked then.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core import paths
+from core.models.llm import LocalLLM
+from core.retrieve import Hit, Retriever
+from core.text import language_of
+
+MODES = ("extract", "generate")
+# Relevance cues, measured on TIPO: the gold item of a realistic query shares at least this
+# share of the query's character bigrams, or the dense channel is at least this close.
+MIN_COVERAGE = 0.34
+MIN_COSINE = 0.75
+MAX_SOURCE_CHARS = 900
+_CITE_RE = re.compile(r"\[(\d{1,2})\]")
+
+NOTHING_FOUND = {
+    "zh": "知識庫中找不到與這個問題相關的答案。請換個說法再問，或聯絡承辦人員。",
+    "en": "The knowledge base has no entry relevant to this question. "
+          "Try rephrasing it, or ask a colleague.",
+}
+EXTRACT_MODEL = "none (official answer quoted verbatim)"
+
+
+@dataclass
+class Answer:
+    text: str
+    mode: str
+    model: str
+    citations: list[int]
+    hits: list[Hit] = field(default_factory=list)
+    sources: list[Hit] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"answer": self.text, "mode": self.mode, "model": self.model,
+                "citations": self.citations, "results": [h.as_dict() for h in self.hits]}
+
+
+def relevant_hits(retriever: Retriever, question: str, hits: list[Hit]) -> list[Hit]:
+    """The hits that plausibly answer the question, best first."""
+    keep = []
+    for hit in hits:
+        dense = hit.channels.get("dense")
+        if retriever.coverage(question, hit.item.id) >= MIN_COVERAGE or (
+            dense is not None and dense.score >= MIN_COSINE
+        ):
+            keep.append(hit)
+    return keep
+
+
+def extract(question: str, hits: list[Hit], sources: list[Hit]) -> Answer:
+    lang = language_of(question)
+    if not sources:
+        return Answer(NOTHING_FOUND[lang], "extract", EXTRACT_MODEL, [], hits, [])
+    best = sources[0].item
+    label = "官方解答" if lang == "zh" else "Official answer"
+    text = f"{best.answer}\n\n[1] {label}: {best.question}"
+    return Answer(text, "extract", EXTRACT_MODEL, [best.id], hits, sources[:1])
+
+
+def _prompt(question: str, sources: list[Hit]) -> list[dict[str, str]]:
+    lang = language_of(question)
+    system = (paths.resource_dir() / "prompts" /
+              ("answer.zh-TW.txt" if lang == "zh" else "answer.en.txt")).read_text("utf-8")
+    q_label, a_label = ("問", "答") if lang == "zh" else ("Q", "A")
+    quoted = "\n\n".join(
+        f"[{n}] {q_label}: {h.item.question}\n{a_label}: {h.item.answer[:MAX_SOURCE_CHARS]}"
+        for n, h in enumerate(sources, start=1))
+    heading = ("資料來源（僅供引用的資料）" if lang == "zh"
+               else "Sources (quoted data only)")
+    ask = "問題" if lang == "zh" else "Question"
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": f"{heading}:\n<<<\n{quoted}\n>>>\n\n{ask}: {question}"}]
+
+
+def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
+             on_token: Callable[[str], None] | None = None, max_sources: int = 3) -> Answer:
+    lang = language_of(question)
+    if not sources:
+        text = NOTHING_FOUND[lang]
+        if on_token:
+            on_token(text)
+        return Answer(text, "generate", llm.name, [], hits, [])
+    sources = sources[:max_sources]
+    pieces: list[str] = []
+    for piece in llm.stream_chat(_prompt(question, sources)):
+        pieces.append(piece)
+        if on_token:
+            on_token(piece)
+    text = "".join(pieces).strip()
+    cited = [int(n) for n in _CITE_RE.findall(text) if 1 <= int(n) <= len(sources)]
+    # A tiny model may forget to cite; the sources it was given are still what it used.
+    numbers = list(dict.fromkeys(cited)) or list(range(1, len(sources) + 1))
+    return Answer(text, "generate", llm.name, [sources[n - 1].item.id for n in numbers],
+                  hits, sources)

@@ -1,0 +1,223 @@
+"""`patent-desk`: with no subcommand it opens the desktop app; subcommands work headless.
+
+Every user-fixable problem ends as one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from core import answer as answering
+from core.errors import PatentDeskError
+from core.retrieve import MODES
+
+EXIT_USER_ERROR = 2
+
+
+class ProgressPrinter:
+    """Progress on stderr: one updating line on a terminal, a line per ~10% otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last: tuple[str, int] = ("", -1)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total <= 1:
+            if stage != self.last[0]:
+                print(f"{stage}…", file=sys.stderr, flush=True)
+                self.last = (stage, 0)
+            return
+        percent = int(100 * done / total)
+        if self.tty:
+            end = "\n" if done >= total else ""
+            print(f"\r{stage}: {done}/{total} ({percent}%)", end=end, file=sys.stderr, flush=True)
+        elif stage != self.last[0] or percent // 10 > self.last[1] // 10 or done >= total:
+            print(f"{stage}: {done}/{total} ({percent}%)", file=sys.stderr, flush=True)
+        self.last = (stage, percent)
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def _warn(desk: object) -> None:
+    for line in desk.warnings():  # type: ignore[attr-defined]
+        print(f"note: {line}", file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from core.desk import Desk
+
+    failed: list[str] = []
+
+    def on_error(path: Path, exc: Exception) -> None:
+        if not isinstance(exc, PatentDeskError):
+            raise exc
+        failed.append(str(path))
+        print(f"error: {exc}", file=sys.stderr)
+
+    with Desk(args.workspace, ProgressPrinter()) as desk:
+        columns = (args.question_col, args.answer_col, args.category_col)
+        for report in desk.import_files(args.files, columns, on_error):
+            if args.json:
+                _print_json(report.as_dict())
+                continue
+            print(f"{report.file}: {report.added} added, {report.updated} updated, "
+                  f"{report.unchanged} unchanged, {len(report.skipped)} skipped "
+                  f"({report.total_items} items in workspace '{desk.ws.name}')")
+            for skip in report.skipped:
+                print(f"  skipped row {skip.row}: {skip.reason}")
+        if not args.json and not failed:
+            _warn(desk)
+    return EXIT_USER_ERROR if failed else 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from core.desk import Desk, require_items
+
+    with Desk(args.workspace, ProgressPrinter() if not args.json else None) as desk:
+        require_items(desk)
+        hits = desk.search(args.query, args.k, args.mode)
+        if args.json:
+            _print_json({"results": [h.as_dict() for h in hits]})
+            return 0
+        if args.mode != "lexical":
+            _warn(desk)
+        if not hits:
+            print("No matching entries.")
+        for n, hit in enumerate(hits, start=1):
+            channels = ", ".join(f"{k} #{v.rank}" for k, v in hit.channels.items())
+            print(f"{n:>2}. [{hit.item.id}] {hit.item.question}  ({hit.score:.3f}; {channels})")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from core.desk import Desk, require_items
+
+    streaming = args.mode == "generate" and not args.json
+    with Desk(args.workspace, ProgressPrinter() if not args.json else None) as desk:
+        require_items(desk)
+
+        def on_token(piece: str) -> None:
+            print(piece, end="", flush=True)
+
+        result = desk.ask(args.question, args.mode, on_token=on_token if streaming else None)
+        if args.json:
+            _print_json(result.as_dict())
+            return 0
+        if streaming:
+            print()
+        else:
+            print(result.text)
+        if result.mode == "generate" and result.sources:
+            print()
+            for n, hit in enumerate(result.sources, start=1):
+                print(f"[{n}] {hit.item.question} (item {hit.item.id})")
+        print(f"\n— answered by: {result.model}", file=sys.stderr)
+        _warn(desk)
+    return 0
+
+
+def cmd_workspaces(args: argparse.Namespace) -> int:
+    from core.store import Workspace, list_workspaces
+
+    names = list_workspaces()
+    rows = []
+    for name in names:
+        with Workspace.open(name) as ws:
+            rows.append({"name": name, "items": ws.count_items(), "path": str(ws.path)})
+    if args.json:
+        _print_json({"workspaces": rows})
+    for row in [] if args.json else rows:
+        print(f"{row['name']}: {row['items']} items  ({row['path']})")
+    if not rows and not args.json:
+        print("No workspaces yet; `patent-desk import FILE` creates 'default'.")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from core.desk import Desk
+
+    with Desk(args.workspace) as desk:
+        if args.action in ("set-encoder", "set-llm"):
+            if not args.path:
+                raise PatentDeskError(f"models {args.action} needs a PATH (or 'bundled')")
+            value = None if args.path == "bundled" else args.path
+            desk.set_model("encoder" if args.action == "set-encoder" else "llm", value)
+            if args.action == "set-encoder" and desk.ws.count_items():
+                desk.ensure_vectors()
+                desk.refresh_quality()
+        info = {"encoder": desk.encoder.source.id, "llm": desk.llm.source.id,
+                "warnings": desk.warnings()}
+        if args.json:
+            _print_json(info)
+        else:
+            print(f"encoder: {info['encoder']}\nllm:     {info['llm']}")
+            _warn(desk)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", "-w", default=argparse.SUPPRESS,
+                        help="workspace name (default: 'default')")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    parser = argparse.ArgumentParser(
+        prog="patent-desk", description="Offline patent Q&A desk. No subcommand: open the app.")
+    parser.add_argument("--workspace", "-w", default="default")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("import", parents=[common], help="import CSV/TSV/XLSX/JSONL Q&A files")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--question-col")
+    p.add_argument("--answer-col")
+    p.add_argument("--category-col")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("search", parents=[common], help="search the workspace")
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("--mode", choices=answering.MODES, default="extract",
+                   help="extract (default): the official answer verbatim; generate: local LLM")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("workspaces", parents=[common], help="list workspaces")
+    p.set_defaults(func=cmd_workspaces)
+
+    p = sub.add_parser("models", parents=[common], help="show or choose the models")
+    p.add_argument("action", nargs="?", choices=("show", "set-encoder", "set-llm"),
+                   default="show")
+    p.add_argument("path", nargs="?", help="model folder / .gguf file, or 'bundled'")
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            from desktop.app import run
+
+            return run(args.workspace)
+        if args.command == "search" and args.k < 1:
+            raise PatentDeskError("--k must be at least 1")
+        return int(args.func(args))
+    except PatentDeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

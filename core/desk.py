@@ -1,0 +1,180 @@
+"""One open workspace with its models: the single entry point the CLI and the GUI share.
+
+Models load lazily (the encoder costs seconds, the LLM more) and only once per Desk.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from core import answer as answering
+from core import paths
+from core.errors import WorkspaceError
+from core.evaluate import FusionCalibration, calibrate_fusion
+from core.ingest.importer import import_file
+from core.models import encoder_source, llm_source
+from core.models.encoder import Encoder
+from core.models.llm import LocalLLM
+from core.records import ImportReport
+from core.retrieve import Hit, Retriever
+from core.store import Workspace
+from core.text import language_of
+
+Progress = Callable[[str, int, int], None]
+DEMO = "demo"
+UNKNOWN_WARN_RATIO = 0.2
+
+
+class Desk:
+    def __init__(self, workspace: str = "default", progress: Progress | None = None,
+                 cancel: threading.Event | None = None, encoder: Encoder | None = None,
+                 llm: LocalLLM | None = None) -> None:
+        """`encoder`/`llm`: already-loaded models to share (they must be the ones the
+        workspace's settings name); by default each loads on first use."""
+        seed_demo = workspace == DEMO and not paths.workspace_path(DEMO).exists()
+        self.ws = Workspace.open(workspace)
+        self.progress = progress
+        self.cancel = cancel
+        self._encoder = encoder
+        self._llm = llm
+        if seed_demo:
+            self.import_files(paths.demo_files())
+
+    def close(self) -> None:
+        self.ws.close()
+
+    def __enter__(self) -> Desk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- models -----------------------------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._report("loading encoder", 0, 1)
+            self._encoder = Encoder(encoder_source(self.ws.get_setting("models.encoder")))
+        return self._encoder
+
+    @property
+    def llm(self) -> LocalLLM:
+        if self._llm is None:
+            self._report("loading language model", 0, 1)
+            self._llm = LocalLLM(llm_source(self.ws.get_setting("models.llm")))
+        return self._llm
+
+    def set_model(self, kind: str, value: str | None) -> None:
+        """Use a local model file/folder (validated first) or, with None, the bundled one."""
+        source = (encoder_source if kind == "encoder" else llm_source)(value)
+        if kind == "encoder":
+            Encoder(source)  # loads it: a folder that cannot serve is refused here
+            self._encoder = None
+        else:
+            self._llm = None
+        key = f"models.{kind}"
+        if value:
+            self.ws.set_setting(key, str(source.path))
+        else:
+            self.ws.delete_setting(key)
+
+    def retriever(self, dense: bool = True) -> Retriever:
+        return Retriever(self.ws, self.encoder if dense else None)
+
+    # -- indexing ---------------------------------------------------------------------------
+    def _report(self, stage: str, done: int, total: int) -> None:
+        if self.progress:
+            self.progress(stage, done, total)
+
+    def _embed(self, texts: list[str], progress: Progress | None,
+               cancel: threading.Event | None) -> np.ndarray:
+        return self.encoder.encode_documents(texts, progress=progress, cancel=cancel)
+
+    def ensure_vectors(self) -> None:
+        """Embed every item with the current encoder if the stored vectors are from another."""
+        if self.ws.vector_encoder() == encoder_source(self.ws.get_setting("models.encoder")).id:
+            return
+        encoder = self.encoder
+        ids = self.ws.item_ids()
+        items = self.ws.get_items(ids)
+        vectors = self._embed([it.question for it in items], self.progress, self.cancel)
+        with self.ws.transaction():
+            self.ws.reset_vectors(encoder.dim, encoder.id)
+            self.ws.put_vectors(ids, vectors)
+            self.ws.delete_setting("fusion")
+
+    def import_files(self, files: Sequence[str | Path],
+                     columns: tuple[str | None, str | None, str | None] = (None, None, None),
+                     on_error: Callable[[Path, Exception], None] | None = None,
+                     ) -> list[ImportReport]:
+        """Import each file in its own transaction; then re-measure hybrid fusion once."""
+        self.ensure_vectors()
+        reports = []
+        for file in files:
+            try:
+                reports.append(import_file(self.ws, file, self._embed, columns, self.progress,
+                                           self.cancel))
+            except Exception as exc:
+                if on_error is None:
+                    raise
+                on_error(Path(file), exc)
+        if any(r.added or r.updated for r in reports):
+            self.refresh_quality()
+        return reports
+
+    def refresh_quality(self) -> FusionCalibration | None:
+        """Re-measure how well each channel retrieves here, and what the encoder can read."""
+        self._report("measuring search quality", 0, 1)
+        items = self.ws.get_items(self.ws.item_ids()[:300])
+        sample = [f"{it.question} {it.answer}" for it in items]
+        self.ws.set_setting("encoder.unknown_ratio", {
+            "encoder": self.encoder.id, "ratio": round(self.encoder.unknown_ratio(sample), 4)})
+        return calibrate_fusion(self.retriever())
+
+    # -- questions --------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
+        if mode != "lexical":
+            self.ensure_vectors()
+        return self.retriever(dense=mode != "lexical").search(query, k, mode)
+
+    def ask(self, question: str, mode: str = "extract", k: int = 5,
+            on_token: Callable[[str], None] | None = None) -> answering.Answer:
+        hits = self.search(question, k)
+        sources = answering.relevant_hits(self.retriever(), question, hits)
+        if mode == "generate":
+            return answering.generate(question, hits, sources, self.llm, on_token)
+        return answering.extract(question, hits, sources)
+
+    def warnings(self) -> list[str]:
+        """Plain-language warnings about how well the models fit this workspace."""
+        out = []
+        unknown = self.ws.get_setting("encoder.unknown_ratio") or {}
+        if unknown.get("ratio", 0) >= UNKNOWN_WARN_RATIO:
+            name = self._encoder.name if self._encoder else unknown.get("encoder", "the encoder")
+            out.append(
+                f"The encoder {name} cannot read {unknown['ratio']:.0%} of this workspace's "
+                "text (unknown tokens), so semantic search is weak here; choose a multilingual "
+                "encoder (patent-desk models set-encoder FOLDER).")
+        llm = self._llm.source if self._llm else None
+        if llm and llm.languages and self.language() not in llm.languages:
+            out.append(
+                f"The language model {llm.name} is small and English-only: its answers to "
+                "Chinese questions are unreliable. Prefer --mode extract (the official answer), "
+                "or choose a bigger multilingual GGUF (patent-desk models set-llm FILE).")
+        return out
+
+    def language(self) -> str:
+        """The workspace's main language ('zh' or 'en'), from a sample of its questions."""
+        items = self.ws.get_items(self.ws.item_ids()[:200])
+        return language_of(" ".join(it.question for it in items))
+
+
+def require_items(desk: Desk) -> None:
+    if desk.ws.count_items() == 0:
+        raise WorkspaceError(
+            f"workspace '{desk.ws.name}' is empty; import a spreadsheet first "
+            f"(patent-desk import FILE --workspace {desk.ws.name})")

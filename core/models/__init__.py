@@ -1,0 +1,17 @@
+"""Finding, checking and loading the models: the sentence encoder and the GGUF LLM."""
+
+from core.models.registry import (
+    ModelSource,
+    bundled_encoder,
+    bundled_llm,
+    check_encoder_dir,
+    check_gguf,
+    encoder_source,
+    llm_source,
+    verify,
+)
+
+__all__ = [
+    "ModelSource", "bundled_encoder", "bundled_llm", "check_encoder_dir", "check_gguf",
+    "encoder_source", "llm_source", "verify",
+]

@@ -1,0 +1,87 @@
+"""The sentence encoder behind the dense channel (sentence-transformers, CPU)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from core.errors import Cancelled, ModelError
+from core.models.registry import ModelSource, verify
+
+Progress = Callable[[str, int, int], None]
+
+# Never reach for a hub: every model is a local folder.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+class Encoder:
+    """Encodes queries and documents into unit vectors."""
+
+    def __init__(self, source: ModelSource) -> None:
+        verify(source)
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+        self.source = source
+        try:
+            self.model = SentenceTransformer(str(source.path), device="cpu",
+                                             local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - any loader failure is a bad model folder
+            raise ModelError(f"cannot load encoder {source.path}: {exc}; choose another "
+                             "sentence-transformers model folder") from None
+        self.dim = int(self.model.get_embedding_dimension() or 0)
+
+    @property
+    def id(self) -> str:
+        return self.source.id
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    def _encode(self, texts: Sequence[str], query: bool, batch_size: int,
+                progress: Progress | None, cancel: threading.Event | None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        encode = self.model.encode_query if query else self.model.encode_document
+        for start in range(0, len(texts), batch_size):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("embedding cancelled; nothing was changed")
+            batch = list(texts[start : start + batch_size])
+            out[start : start + len(batch)] = encode(
+                batch, batch_size=batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False)
+            if progress:
+                progress("embedding", min(start + batch_size, len(texts)), len(texts))
+        return out
+
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # One call: sentence-transformers sorts by length, so padding is minimal.
+        return self.model.encode_query(list(texts), batch_size=batch_size,
+                                       normalize_embeddings=True, convert_to_numpy=True,
+                                       show_progress_bar=False).astype(np.float32)
+
+    def encode_documents(self, texts: Sequence[str], batch_size: int = 32,
+                         progress: Progress | None = None,
+                         cancel: threading.Event | None = None) -> np.ndarray:
+        return self._encode(texts, False, batch_size, progress, cancel)
+
+    def unknown_ratio(self, texts: Sequence[str]) -> float:
+        """Share of the texts' tokens the encoder's vocabulary cannot represent ([UNK])."""
+        tokenizer = self.model.tokenizer
+        unk = getattr(tokenizer, "unk_token_id", None)
+        if unk is None or not texts:
+            return 0.0
+        encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        total = sum(len(ids) for ids in encoded)
+        unknown = sum(ids.count(unk) for ids in encoded)
+        return unknown / total if total else 0.0

@@ -1,0 +1,56 @@
+"""Where data lives: the user-data directory, or PATENT_DESK_HOME when set."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+from core.errors import WorkspaceError
+
+HOME_ENV = "PATENT_DESK_HOME"
+_NAME_RE = re.compile(r"^[\w\-. ]{1,64}$", re.UNICODE)
+
+
+def data_home() -> Path:
+    """The folder holding every workspace, created on first use."""
+    override = os.environ.get(HOME_ENV)
+    home = Path(override) if override else Path(platformdirs.user_data_dir("patent-desk", False))
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(
+            f"cannot create the data folder {home}: {exc.strerror}; "
+            f"set {HOME_ENV} to a writable folder"
+        ) from None
+    return home
+
+
+def workspaces_dir() -> Path:
+    path = data_home() / "workspaces"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check_workspace_name(name: str) -> str:
+    if not _NAME_RE.match(name) or name.startswith("."):
+        raise WorkspaceError(
+            f"workspace name {name!r} is not allowed: use letters, digits, spaces, '-', '_' or '.'"
+        )
+    return name
+
+
+def workspace_path(name: str) -> Path:
+    return workspaces_dir() / f"{check_workspace_name(name)}.sqlite"
+
+
+def resource_dir() -> Path:
+    """The bundled resources (demo corpus, prompts, icons), wherever the package is installed."""
+    return Path(str(resources.files("resources")))
+
+
+def demo_files() -> list[Path]:
+    return sorted((resource_dir() / "demo").glob("*.csv"))

@@ -1,0 +1,6 @@
+"""The workspace store: one SQLite file (WAL) with items, FTS5 tokens, sqlite-vec vectors,
+settings and history. Everything that touches SQL lives in this package."""
+
+from core.store.workspace import ItemChange, Workspace, list_workspaces
+
+__all__ = ["ItemChange", "Workspace", "list_workspaces"]

@@ -1,0 +1,257 @@
+"""A workspace: one SQLite database file. All SQL of Patent Desk is here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlean as sqlite3
+import sqlite_vec
+
+from core import paths
+from core.errors import WorkspaceError
+from core.records import Item, NewItem
+from core.store.migrations import migrate
+from core.text import char_tokens
+
+_ITEM_COLUMNS = (
+    "id, question, answer, category, source_file, source_row, content_hash, imported_at,"
+    " updated_at, extra"
+)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """One row of an import: new (item_id None) or replacing the stored item item_id."""
+
+    item: NewItem
+    key: str
+    item_id: int | None
+    vector: np.ndarray | None = None
+
+
+def _row_to_item(row: Sequence[Any]) -> Item:
+    return Item(
+        id=row[0], question=row[1], answer=row[2], category=row[3], source_file=row[4],
+        source_row=row[5], content_hash=row[6], imported_at=row[7], updated_at=row[8],
+        extra=json.loads(row[9]),
+    )
+
+
+def list_workspaces() -> list[str]:
+    return sorted(p.stem for p in paths.workspaces_dir().glob("*.sqlite"))
+
+
+class Workspace:
+    """An open workspace. Use as a context manager, or call close()."""
+
+    def __init__(self, path: Path, name: str | None = None) -> None:
+        self.path = Path(path)
+        self.name = name or self.path.stem
+        try:
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0,
+                                      check_same_thread=False)
+            self.db.enable_load_extension(True)
+            sqlite_vec.load(self.db)
+            self.db.enable_load_extension(False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise WorkspaceError(
+                f"cannot open workspace file {self.path}: {exc}; restore it from a backup "
+                "or choose another workspace"
+            ) from None
+
+    @classmethod
+    def open(cls, name: str) -> Workspace:
+        return cls(paths.workspace_path(name), name)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: on any exception the workspace stays exactly as it was."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- settings ---------------------------------------------------------------------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, ensure_ascii=False)),
+        )
+
+    def delete_setting(self, key: str) -> None:
+        self.db.execute("DELETE FROM settings WHERE key = ?", (key,))
+
+    # -- items ------------------------------------------------------------------------------
+    def count_items(self) -> int:
+        return self.db.execute("SELECT count(*) FROM items").fetchone()[0]
+
+    def item_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM items ORDER BY id")]
+
+    def get_items(self, ids: Sequence[int]) -> list[Item]:
+        """Items in the order of `ids` (unknown ids are left out)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks})",
+                               list(ids))
+        by_id = {row[0]: _row_to_item(row) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def iter_items(self) -> Iterator[Item]:
+        for row in self.db.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id"):
+            yield _row_to_item(row)
+
+    def hashes_by_key(self) -> dict[str, tuple[int, str]]:
+        return {k: (i, h) for i, k, h in
+                self.db.execute("SELECT id, question_key, content_hash FROM items")}
+
+    def item_id_for_question(self, key: str) -> int | None:
+        row = self.db.execute("SELECT id FROM items WHERE question_key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _index_text(self, item_id: int, item: NewItem) -> None:
+        self.db.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
+        self.db.execute(
+            "INSERT INTO items_fts(rowid, question, body, category) VALUES (?,?,?,?)",
+            (item_id, " ".join(char_tokens(item.question)),
+             " ".join(char_tokens(f"{item.question} {item.answer}")),
+             " ".join(char_tokens(item.category))),
+        )
+
+    def apply_changes(self, changes: Sequence[ItemChange]) -> list[int]:
+        """Insert or replace items with their index rows; call inside transaction()."""
+        stamp = now()
+        ids: list[int] = []
+        for change in changes:
+            it = change.item
+            values = (it.question, it.answer, it.category, change.key, it.content_hash,
+                      it.source_file, it.source_row, json.dumps(it.extra, ensure_ascii=False))
+            if change.item_id is None:
+                cur = self.db.execute(
+                    "INSERT INTO items(question, answer, category, question_key, content_hash,"
+                    " source_file, source_row, extra, imported_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)", (*values, stamp, stamp))
+                item_id = int(cur.lastrowid)
+            else:
+                item_id = change.item_id
+                self.db.execute(
+                    "UPDATE items SET question=?, answer=?, category=?, question_key=?,"
+                    " content_hash=?, source_file=?, source_row=?, extra=?, updated_at=?"
+                    " WHERE id=?", (*values, stamp, item_id))
+            self._index_text(item_id, it)
+            if change.vector is not None:
+                self.put_vectors([item_id], change.vector[None, :])
+            ids.append(item_id)
+        return ids
+
+    def delete_items(self, ids: Sequence[int]) -> None:
+        """Remove items with their index rows; call inside transaction()."""
+        has_vectors = self.vector_dim() is not None
+        for item_id in ids:
+            self.db.execute("DELETE FROM items WHERE id = ?", (item_id,))
+            self.db.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
+            if has_vectors:
+                self.db.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
+
+    def log_import(self, file: str, encoding: str | None, added: int, updated: int,
+                   unchanged: int, skipped: int) -> None:
+        self.db.execute(
+            "INSERT INTO imports(file, encoding, imported_at, added, updated, unchanged, skipped)"
+            " VALUES (?,?,?,?,?,?,?)", (file, encoding, now(), added, updated, unchanged, skipped))
+
+    # -- lexical index ----------------------------------------------------------------------
+    def lexical_search(self, match: str, weights: Sequence[float], k: int
+                       ) -> list[tuple[int, float]]:
+        """FTS5 BM25 over the token columns; returns (item id, score) with higher = better."""
+        w = ", ".join(f"{float(x):.3f}" for x in weights)
+        rows = self.db.execute(
+            f"SELECT rowid, -bm25(items_fts, {w}) AS s FROM items_fts WHERE items_fts MATCH ?"
+            " ORDER BY s DESC LIMIT ?", (match, k))
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def index_tokens(self, item_id: int) -> set[str]:
+        """The lexical tokens of an item's question and answer."""
+        row = self.db.execute("SELECT body FROM items_fts WHERE rowid = ?",
+                              (item_id,)).fetchone()
+        return set(row[0].split()) if row else set()
+
+    # -- vectors ----------------------------------------------------------------------------
+    def vector_dim(self) -> int | None:
+        return self.get_setting("vectors.dim")
+
+    def vector_encoder(self) -> str | None:
+        return self.get_setting("vectors.encoder")
+
+    def reset_vectors(self, dim: int, encoder_id: str) -> None:
+        """(Re)create the vector table for an encoder; call inside transaction()."""
+        self.db.execute("DROP TABLE IF EXISTS item_vectors")
+        self.db.execute(
+            f"CREATE VIRTUAL TABLE item_vectors USING vec0("
+            f"embedding float[{int(dim)}] distance_metric=cosine)")
+        self.set_setting("vectors.dim", int(dim))
+        self.set_setting("vectors.encoder", encoder_id)
+
+    def put_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        data = np.ascontiguousarray(vectors, dtype=np.float32)
+        for item_id, vec in zip(ids, data, strict=True):
+            self.db.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
+            self.db.execute("INSERT INTO item_vectors(rowid, embedding) VALUES (?, ?)",
+                            (item_id, vec.tobytes()))
+
+    def ids_without_vectors(self) -> list[int]:
+        if self.vector_dim() is None:
+            return self.item_ids()
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM items WHERE id NOT IN (SELECT rowid FROM item_vectors) ORDER BY id")]
+
+    def vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Nearest items by cosine; returns (item id, cosine similarity)."""
+        if self.vector_dim() is None:
+            return []
+        rows = self.db.execute(
+            "SELECT rowid, distance FROM item_vectors WHERE embedding MATCH ? AND k = ?"
+            " ORDER BY distance", (np.asarray(query, dtype=np.float32).tobytes(), k))
+        return [(int(r[0]), 1.0 - float(r[1])) for r in rows]
+
+    def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        dim = self.vector_dim() or 0
+        out = np.zeros((len(ids), dim), dtype=np.float32)
+        for n, item_id in enumerate(ids):
+            row = self.db.execute("SELECT embedding FROM item_vectors WHERE rowid = ?",
+                                  (item_id,)).fetchone()
+            if row:
+                out[n] = np.frombuffer(row[0], dtype=np.float32)
+        return out

@@ -1,0 +1,76 @@
+"""Text normalisation and the lexical tokens shared by the index and the queries.
+
+Chinese has no spaces, so the full-text index stores pre-computed tokens: overlapping
+character bigrams for CJK runs (the classic strong baseline for Chinese retrieval) and words
+for Latin and digit runs. Both sides are folded the same way: NFKC (full/half width),
+lower case, and Traditional -> Simplified via OpenCC so a Simplified query finds a
+Traditional item and vice versa.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN_RE = re.compile(rf"[{_CJK}]+|[0-9a-z]+")
+_CJK_RE = re.compile(rf"[{_CJK}]")
+_SPACE_RE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _to_traditional() -> opencc.OpenCC:
+    return opencc.OpenCC("s2twp")
+
+
+def clean(text: str) -> str:
+    """Trim and collapse whitespace: the form items are stored and compared in."""
+    return _SPACE_RE.sub(" ", text.replace("\u3000", " ")).strip()
+
+
+def fold(text: str) -> str:
+    """The search form of a text: NFKC width folding, lower case, Simplified characters."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _to_simplified().convert(text)
+
+
+def to_traditional(text: str) -> str:
+    return _to_traditional().convert(text)
+
+
+def to_simplified(text: str) -> str:
+    return _to_simplified().convert(text)
+
+
+def cjk_ratio(text: str) -> float:
+    letters = [c for c in text if c.isalnum()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if _CJK_RE.match(c)) / len(letters)
+
+
+def language_of(text: str) -> str:
+    """'zh' when the text is mostly CJK, else 'en' (the two languages we ship prompts for)."""
+    return "zh" if cjk_ratio(text) >= 0.3 else "en"
+
+
+def char_tokens(text: str) -> list[str]:
+    """Character bigrams for CJK runs (a lone character stays a unigram), words otherwise."""
+    out: list[str] = []
+    for run in _RUN_RE.findall(fold(text)):
+        if _CJK_RE.match(run[0]):
+            if len(run) == 1:
+                out.append(run)
+            else:
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            out.append(run)
+    return out

@@ -1,0 +1,1 @@
+"""The Qt shell over core: widgets, models/views and worker threads only."""

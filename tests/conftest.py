@@ -1,0 +1,102 @@
+"""Shared fixtures: every test gets its own data home; the expensive things (loading the
+bundled encoder and LLM, embedding the demo corpus) happen once per session and are reused
+as real objects."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_DIR = ROOT / "resources" / "demo"
+TIPO_FILES = sorted(DEMO_DIR.glob("*.csv"))
+REALISTIC_QUERIES = ROOT / "resources" / "eval" / "tipo_realistic_queries.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("PATENT_DESK_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    from core.models import bundled_encoder
+    from core.models.encoder import Encoder
+
+    return Encoder(bundled_encoder())
+
+
+@pytest.fixture(scope="session")
+def llm():
+    from core.models import bundled_llm
+    from core.models.llm import LocalLLM
+
+    return LocalLLM(bundled_llm())
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
+    """A workspace file holding the three TIPO files, imported and embedded once."""
+    home = tmp_path_factory.mktemp("demo-home")
+    old = os.environ.get("PATENT_DESK_HOME")
+    os.environ["PATENT_DESK_HOME"] = str(home)
+    try:
+        from core.desk import Desk
+
+        with Desk("demo", encoder=encoder) as desk:
+            assert desk.ws.count_items() == 725
+            path = desk.ws.path
+    finally:
+        if old is None:
+            del os.environ["PATENT_DESK_HOME"]
+        else:
+            os.environ["PATENT_DESK_HOME"] = old
+    return path
+
+
+@pytest.fixture
+def demo_workspace(demo_file: Path, data_home: Path) -> str:
+    """A private copy of the demo workspace in this test's data home; returns its name."""
+    target = data_home / "workspaces"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demo_file, target / "demo.sqlite")
+    return "demo"
+
+
+def run_cli(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Run the real `patent-desk` console script as a user would."""
+    exe = Path(sys.executable).with_name("patent-desk")
+    env = {**os.environ, "PATENT_DESK_HOME": str(home)}
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, check=False)
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def workspace_content(path: Path) -> list:
+    """Everything a user could see of a workspace, table by table (for 'unchanged' checks)."""
+    import sqlean as sqlite3
+    import sqlite_vec
+
+    db = sqlite3.connect(str(path))
+    db.enable_load_extension(True)
+    sqlite_vec.load(db)
+    try:
+        tables = [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table') AND name NOT LIKE '%_fts_%'"
+            " AND name NOT LIKE 'item_vectors_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return [(t, db.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()) for t in tables]
+    finally:
+        db.close()

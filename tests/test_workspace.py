@@ -1,0 +1,55 @@
+"""Workspaces: where they live, the demo on first launch, migrations, WAL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.desk import Desk
+from core.errors import WorkspaceError
+from core.store import Workspace
+from core.store.migrations import MIGRATIONS
+from tests.conftest import run_cli
+
+
+def test_data_lives_under_patent_desk_home(data_home: Path):
+    with Workspace.open("alpha") as ws:
+        assert ws.path == data_home / "workspaces" / "alpha.sqlite"
+        assert ws.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert ws.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_reopening_runs_no_migration_twice(data_home: Path):
+    with Workspace.open("beta") as ws:
+        ws.set_setting("x", [1, "二"])
+    with Workspace.open("beta") as ws:
+        assert ws.get_setting("x") == [1, "二"]
+
+
+def test_first_use_of_demo_creates_it_from_the_bundled_corpus(data_home: Path, encoder):
+    with Desk("demo", encoder=encoder) as desk:
+        assert desk.ws.count_items() == 725
+        assert {i.source_file for i in desk.ws.iter_items()} == {
+            "patent_qa.csv", "utility_model_report_qa.csv", "patent_attorney_act_qa.csv"}
+
+
+@pytest.mark.parametrize("name", ["../escape", "", ".hidden", "a/b"])
+def test_unsafe_workspace_names_are_refused(name: str):
+    with pytest.raises(WorkspaceError, match="not allowed"):
+        Workspace.open(name)
+
+
+def test_workspaces_are_listed(data_home: Path, demo_workspace: str):
+    result = run_cli("workspaces", home=data_home)
+    assert result.returncode == 0
+    assert "demo: 725 items" in result.stdout
+
+
+def test_a_damaged_workspace_file_is_a_clear_error(data_home: Path):
+    target = data_home / "workspaces"
+    target.mkdir(parents=True)
+    (target / "broken.sqlite").write_bytes(b"this is not a database" * 100)
+    result = run_cli("search", "x", "--workspace", "broken", home=data_home)
+    assert result.returncode == 2
+    assert "cannot open workspace file" in result.stderr and "Traceback" not in result.stderr
