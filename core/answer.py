@@ -21,6 +21,7 @@ MODES = ("extract", "generate")
 MIN_COVERAGE = 0.34
 MIN_COSINE = 0.75
 MAX_SOURCE_CHARS = 900
+REPLY_TOKENS = 384
 _CITE_RE = re.compile(r"\[(\d{1,2})\]")
 
 NOTHING_FOUND = {
@@ -67,13 +68,30 @@ def extract(question: str, hits: list[Hit], sources: list[Hit]) -> Answer:
     return Answer(text, "extract", EXTRACT_MODEL, [best.id], hits, sources[:1])
 
 
-def _prompt(question: str, sources: list[Hit]) -> list[dict[str, str]]:
+def _fitting_prompt(question: str, sources: list[Hit], llm: LocalLLM, reply_tokens: int
+                    ) -> tuple[list[dict[str, str]], list[Hit]]:
+    """The prompt with as many sources, as fully quoted, as the model's context allows."""
+    chars = MAX_SOURCE_CHARS
+    while True:
+        messages = _prompt(question, sources, chars)
+        size = sum(llm.count_tokens(m["content"]) for m in messages) + 32
+        if size + reply_tokens <= llm.n_ctx or (len(sources) == 1 and chars <= 100):
+            return messages, sources
+        if chars > 300:
+            chars = chars * 2 // 3
+        else:
+            sources = sources[:-1] if len(sources) > 1 else sources
+            chars = max(100, chars // 2) if len(sources) == 1 else chars
+
+
+def _prompt(question: str, sources: list[Hit], chars: int = MAX_SOURCE_CHARS
+            ) -> list[dict[str, str]]:
     lang = language_of(question)
     system = (paths.resource_dir() / "prompts" /
               ("answer.zh-TW.txt" if lang == "zh" else "answer.en.txt")).read_text("utf-8")
     q_label, a_label = ("問", "答") if lang == "zh" else ("Q", "A")
     quoted = "\n\n".join(
-        f"[{n}] {q_label}: {h.item.question}\n{a_label}: {h.item.answer[:MAX_SOURCE_CHARS]}"
+        f"[{n}] {q_label}: {h.item.question}\n{a_label}: {h.item.answer[:chars]}"
         for n, h in enumerate(sources, start=1))
     heading = ("資料來源（僅供引用的資料）" if lang == "zh"
                else "Sources (quoted data only)")
@@ -90,9 +108,9 @@ def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
         if on_token:
             on_token(text)
         return Answer(text, "generate", llm.name, [], hits, [])
-    sources = sources[:max_sources]
+    messages, sources = _fitting_prompt(question, sources[:max_sources], llm, REPLY_TOKENS)
     pieces: list[str] = []
-    for piece in llm.stream_chat(_prompt(question, sources)):
+    for piece in llm.stream_chat(messages, max_tokens=REPLY_TOKENS):
         pieces.append(piece)
         if on_token:
             on_token(piece)

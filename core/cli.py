@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,19 +25,25 @@ class ProgressPrinter:
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self.last: tuple[str, int] = ("", -1)
+        self.started = time.monotonic()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.last[0]:
+            self.started = time.monotonic()
         if total <= 1:
             if stage != self.last[0]:
                 print(f"{stage}…", file=sys.stderr, flush=True)
                 self.last = (stage, 0)
             return
         percent = int(100 * done / total)
+        elapsed = time.monotonic() - self.started
+        eta = f", about {elapsed / done * (total - done):.0f}s left" if 0 < done < total else ""
+        line = f"{stage}: {done}/{total} ({percent}%{eta})"
         if self.tty:
             end = "\n" if done >= total else ""
-            print(f"\r{stage}: {done}/{total} ({percent}%)", end=end, file=sys.stderr, flush=True)
+            print(f"\r{line}\033[K", end=end, file=sys.stderr, flush=True)
         elif stage != self.last[0] or percent // 10 > self.last[1] // 10 or done >= total:
-            print(f"{stage}: {done}/{total} ({percent}%)", file=sys.stderr, flush=True)
+            print(line, file=sys.stderr, flush=True)
         self.last = (stage, percent)
 
 
@@ -141,6 +148,7 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from core.desk import Desk
+    from core.models import encoder_source, llm_source
 
     with Desk(args.workspace) as desk:
         if args.action in ("set-encoder", "set-llm"):
@@ -151,13 +159,92 @@ def cmd_models(args: argparse.Namespace) -> int:
             if args.action == "set-encoder" and desk.ws.count_items():
                 desk.ensure_vectors()
                 desk.refresh_quality()
-        info = {"encoder": desk.encoder.source.id, "llm": desk.llm.source.id,
+        info = {"encoder": encoder_source(desk.ws.get_setting("models.encoder")).id,
+                "llm": llm_source(desk.ws.get_setting("models.llm")).id,
                 "warnings": desk.warnings()}
         if args.json:
             _print_json(info)
         else:
             print(f"encoder: {info['encoder']}\nllm:     {info['llm']}")
             _warn(desk)
+    return 0
+
+
+def _metrics_table(rows: dict[str, dict[str, float]]) -> str:
+    lines = [f"{'':10} {'Hit@1':>6} {'Hit@3':>6} {'Hit@10':>6} {'MRR@10':>7} {'NDCG@10':>7}"]
+    for name, m in rows.items():
+        lines.append(f"{name:10} {m['hit@1']:6.3f} {m['hit@3']:6.3f} {m['hit@10']:6.3f} "
+                     f"{m['mrr@10']:7.3f} {m['ndcg@10']:7.3f}")
+    return "\n".join(lines)
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from core.desk import Desk
+    from core.tune.loop import TuneOptions
+    from core.tune.trainer import TrainConfig
+
+    options = TuneOptions(per_angle=args.per_angle, negatives=args.negatives,
+                          train=TrainConfig(kind="symmetric" if args.symmetric else "query",
+                                            epochs=args.epochs))
+    with Desk(args.workspace, ProgressPrinter()) as desk:
+        report = desk.tune(options, args.llm_angles)
+        if args.json:
+            _print_json(report.as_dict())
+            return 0
+        q = report.queries
+        print(f"queries per angle: {json.dumps(q.stored, ensure_ascii=False)}")
+        if q.llm_skipped:
+            print(f"note: {q.llm_skipped}")
+        for angle, reasons in q.dropped.items():
+            print(f"  {angle}: filters dropped {json.dumps(reasons, ensure_ascii=False)}")
+        print("held-out queries, before (base encoder):")
+        print(_metrics_table(report.before))
+        print("after (new adapter):")
+        print(_metrics_table(report.after))
+        times = ", ".join(f"{k} {v:.0f}s" for k, v in report.timings.items())
+        state = "activated" if report.activated else "kept, not activated"
+        print(f"adapter {report.adapter_id} {state}: {report.reason}. ({times})")
+    return 0
+
+
+def cmd_adapters(args: argparse.Namespace) -> int:
+    from core.desk import Desk
+    from core.tune.adapters import list_adapters
+
+    with Desk(args.workspace, ProgressPrinter()) as desk:
+        if args.action == "activate":
+            if args.id is None:
+                raise PatentDeskError("adapters activate needs an ID (see: adapters list)")
+            desk.activate_adapter(args.id)
+        elif args.action == "deactivate":
+            desk.activate_adapter(None)
+        adapters = list_adapters(desk.ws)
+        if args.json:
+            _print_json({"adapters": [a.as_dict() for a in adapters]})
+            return 0
+        if not adapters:
+            print("No adapters yet: run `patent-desk tune`.")
+        for a in adapters:
+            held = a.metrics.get("heldout", {}).get("hybrid", {})
+            print(f"{'*' if a.active else ' '} {a.id:>3}  {a.created_at}  {a.kind:9}  "
+                  f"held-out hybrid Hit@1 {held.get('hit@1', 0):.3f} "
+                  f"MRR@10 {held.get('mrr@10', 0):.3f}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from core.desk import Desk
+
+    with Desk(args.workspace, ProgressPrinter() if not args.json else None) as desk:
+        result = desk.evaluate(args.queries, args.adapter)
+        if args.json:
+            _print_json(result)
+            return 0
+        print(f"{result['n']} queries, adapter: {result['adapter'] or 'none (base encoder)'}")
+        if result["unknown_gold"]:
+            print(f"{len(result['unknown_gold'])} queries skipped: their gold item is not in "
+                  f"this workspace (lines {result['unknown_gold'][:10]})")
+        print(_metrics_table(result["retrievers"]))  # type: ignore[arg-type]
     return 0
 
 
@@ -189,6 +276,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=answering.MODES, default="extract",
                    help="extract (default): the official answer verbatim; generate: local LLM")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("tune", parents=[common],
+                       help="improve retrieval: generate queries, train an adapter, evaluate")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--per-angle", type=int, default=1, help="rule-based queries per angle")
+    p.add_argument("--negatives", choices=("hard", "random", "both"), default="both")
+    p.add_argument("--symmetric", action="store_true",
+                   help="tune the item side too (re-embeds every item)")
+    p.add_argument("--llm-angles", choices=("auto", "on", "off"), default="auto")
+    p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser("adapters", parents=[common], help="list, activate or roll back adapters")
+    p.add_argument("action", nargs="?", choices=("list", "activate", "deactivate"),
+                   default="list")
+    p.add_argument("id", nargs="?", type=int)
+    p.set_defaults(func=cmd_adapters)
+
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval on a JSONL query file")
+    p.add_argument("--queries", required=True)
+    p.add_argument("--adapter", help="adapter ID, or 'none' for the base encoder")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("workspaces", parents=[common], help="list workspaces")
     p.set_defaults(func=cmd_workspaces)

@@ -8,21 +8,34 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core import answer as answering
 from core import paths
-from core.errors import WorkspaceError
-from core.evaluate import FusionCalibration, calibrate_fusion
+from core.errors import PatentDeskError, WorkspaceError
+from core.evaluate import (
+    FusionCalibration,
+    calibrate_fusion,
+    evaluate_retrievers,
+    load_eval_queries,
+)
+from core.ingest import question_key
 from core.ingest.importer import import_file
 from core.models import encoder_source, llm_source
-from core.models.encoder import Encoder
+from core.models.encoder import AdapterSpec, Encoder
 from core.models.llm import LocalLLM
 from core.records import ImportReport
 from core.retrieve import Hit, Retriever
 from core.store import Workspace
+from core.store.tuning import AdapterInfo, AdapterStore
 from core.text import language_of
+from core.tune.adapters import activate, load_weights
+from core.tune.dataset import llm_fits
+
+if TYPE_CHECKING:
+    from core.tune.loop import TuneOptions, TuneReport
 
 Progress = Callable[[str, int, int], None]
 DEMO = "demo"
@@ -56,10 +69,32 @@ class Desk:
     # -- models -----------------------------------------------------------------------------
     @property
     def encoder(self) -> Encoder:
+        """The workspace's encoder, with its active adapter attached."""
         if self._encoder is None:
             self._report("loading encoder", 0, 1)
             self._encoder = Encoder(encoder_source(self.ws.get_setting("models.encoder")))
+        active = self._active_adapter()
+        wanted = active.id if active else None
+        current = self._encoder.adapter.id if self._encoder.adapter else None
+        if wanted != current:
+            if active is None:
+                self._encoder.detach_adapter()
+            else:
+                self._encoder.attach_adapter(
+                    AdapterSpec(active.kind, active.config["lora"], active.id),
+                    load_weights(AdapterStore(self.ws).weights(active.id)))
         return self._encoder
+
+    def _active_adapter(self) -> AdapterInfo | None:
+        active = AdapterStore(self.ws).active()
+        base = encoder_source(self.ws.get_setting("models.encoder")).id
+        return active if active and active.base_encoder == base else None
+
+    def doc_space_id(self) -> str:
+        """The id the stored item vectors must carry, known without loading any model."""
+        base = encoder_source(self.ws.get_setting("models.encoder")).id
+        active = self._active_adapter()
+        return f"{base}+adapter:{active.id}" if active and active.kind == "symmetric" else base
 
     @property
     def llm(self) -> LocalLLM:
@@ -96,14 +131,14 @@ class Desk:
 
     def ensure_vectors(self) -> None:
         """Embed every item with the current encoder if the stored vectors are from another."""
-        if self.ws.vector_encoder() == encoder_source(self.ws.get_setting("models.encoder")).id:
+        if self.ws.vector_encoder() == self.doc_space_id():
             return
         encoder = self.encoder
         ids = self.ws.item_ids()
         items = self.ws.get_items(ids)
         vectors = self._embed([it.question for it in items], self.progress, self.cancel)
         with self.ws.transaction():
-            self.ws.reset_vectors(encoder.dim, encoder.id)
+            self.ws.reset_vectors(encoder.dim, encoder.doc_space_id)
             self.ws.put_vectors(ids, vectors)
             self.ws.delete_setting("fusion")
 
@@ -149,6 +184,73 @@ class Desk:
             return answering.generate(question, hits, sources, self.llm, on_token)
         return answering.extract(question, hits, sources)
 
+    # -- tuning -----------------------------------------------------------------------------
+    def tune(self, options: TuneOptions | None = None, llm_angles: str = "auto") -> TuneReport:
+        """The one-click loop. llm_angles: 'auto' (only when the LLM fits the workspace's
+        language), 'on' or 'off'."""
+        from core.tune.loop import TuneOptions, run_tune  # torch: loaded only when tuning
+
+        require_items(self)
+        self.ensure_vectors()
+        llm, skipped = None, None
+        if llm_angles == "auto":
+            skipped = llm_fits(llm_source(self.ws.get_setting("models.llm")), self.ws)
+        if llm_angles != "off" and not skipped:
+            llm = self.llm
+        report = run_tune(self.ws, self.encoder, options or TuneOptions(), llm, self.progress,
+                          self.cancel)
+        report.queries.llm_skipped = skipped
+        self.ensure_vectors()
+        return report
+
+    def activate_adapter(self, adapter_id: int | None) -> None:
+        """Switch to an adapter (None: the base encoder); re-embeds if it is symmetric."""
+        info = activate(self.ws, adapter_id)
+        self.ensure_vectors()
+        weight = info.metrics.get("fusion_weight") if info else None
+        if weight is not None:
+            self.ws.set_setting("fusion", {"dense_weight": weight, "source": "heldout",
+                                           "adapter": info.id if info else None})
+        else:
+            self.refresh_quality()
+
+    def evaluate(self, queries_file: str, adapter: str | None = None) -> dict[str, object]:
+        """Metrics on a JSONL query file; adapter None = the active one, 'none' = base."""
+        require_items(self)
+        self.ensure_vectors()
+        items = list(self.ws.iter_items())
+        queries, unknown = load_eval_queries(
+            queries_file, {question_key(i.question): i.id for i in items}, {i.id for i in items})
+        encoder, weight = self.encoder, None
+        active = encoder.adapter.id if encoder.adapter else None
+        if adapter is not None:
+            wanted = None if adapter == "none" else _adapter_number(adapter)
+            info = AdapterStore(self.ws).get(wanted) if wanted is not None else None
+            if wanted is not None and info is None:
+                raise PatentDeskError(f"no adapter {adapter}; see: patent-desk adapters list")
+            if info is not None and info.kind == "symmetric" and wanted != active:
+                raise PatentDeskError(f"adapter {wanted} re-embeds the items; activate it "
+                                      "first (patent-desk adapters activate ID)")
+            if wanted != active:
+                if info is None:
+                    encoder.detach_adapter()
+                    weight = 0.0
+                else:
+                    encoder.attach_adapter(AdapterSpec(info.kind, info.config["lora"], info.id),
+                                           load_weights(AdapterStore(self.ws).weights(info.id)))
+                    weight = info.metrics.get("fusion_weight")
+        used = encoder.adapter.id if encoder.adapter else None
+        try:
+            result = evaluate_retrievers(Retriever(self.ws, encoder, weight), queries)
+        finally:
+            self._encoder_adapter_reset()
+        return {"n": len(queries), "unknown_gold": unknown, "adapter": used, **result}
+
+    def _encoder_adapter_reset(self) -> None:
+        """Put the active adapter back after a temporary switch."""
+        if self._encoder is not None:
+            _ = self.encoder
+
     def warnings(self) -> list[str]:
         """Plain-language warnings about how well the models fit this workspace."""
         out = []
@@ -171,6 +273,13 @@ class Desk:
         """The workspace's main language ('zh' or 'en'), from a sample of its questions."""
         items = self.ws.get_items(self.ws.item_ids()[:200])
         return language_of(" ".join(it.question for it in items))
+
+
+def _adapter_number(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise PatentDeskError(f"adapter must be a number or 'none', not {value!r}") from None
 
 
 def require_items(desk: Desk) -> None:

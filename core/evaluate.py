@@ -112,3 +112,66 @@ def calibrate_fusion(retriever: Retriever, sample: int = 150) -> FusionCalibrati
         calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     retriever.ws.set_setting("fusion", result.as_dict())
     return result
+
+
+@dataclass(frozen=True)
+class EvalQuery:
+    query: str
+    gold_id: int
+    angle: str
+
+
+def load_eval_queries(path: str, gold_ids: dict[str, int], known_ids: set[int]
+                      ) -> tuple[list[EvalQuery], list[int]]:
+    """Read eval JSONL ({"query", "gold" | "gold_id", optional "angle"}); returns the usable
+    queries and the line numbers whose gold item is not in the workspace."""
+    import json
+    from pathlib import Path
+
+    from core.errors import InputError
+    from core.text import clean
+
+    file = Path(path)
+    try:
+        lines = file.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the queries file ({exc}); give a UTF-8 "
+                         "JSONL file") from None
+    usable, unknown = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            query = str(obj["query"]).strip()
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{file.name}: line {number} is not a JSON object with a "
+                             '"query"; write {"query": ..., "gold": ...}') from None
+        if "gold_id" in obj and isinstance(obj["gold_id"], int):
+            gold = obj["gold_id"] if obj["gold_id"] in known_ids else None
+        else:
+            gold = gold_ids.get(clean(str(obj.get("gold", ""))))
+        if gold is None or not query:
+            unknown.append(number)
+            continue
+        usable.append(EvalQuery(query, gold, str(obj.get("angle", ""))))
+    return usable, unknown
+
+
+def evaluate_retrievers(retriever: Retriever, queries: Sequence[EvalQuery]
+                        ) -> dict[str, object]:
+    """Metrics per retriever (lexical, dense, hybrid) and per angle, in one pass."""
+    assert retriever.encoder is not None
+    vectors = retriever.encoder.encode_queries([q.query for q in queries])
+    ranks: dict[str, list[int | None]] = {"lexical": [], "dense": [], "hybrid": []}
+    for q, v in zip(queries, vectors, strict=True):
+        for mode in ranks:
+            ranked, _ = retriever.ranked(q.query, mode, 10, vector=v)
+            ranks[mode].append(rank_of(q.gold_id, [i for i, _ in ranked]))
+    angles = sorted({q.angle for q in queries if q.angle})
+    per_angle = {
+        angle: {mode: metrics([r for r, q in zip(rs, queries, strict=True) if q.angle == angle]
+                              ).as_dict() for mode, rs in ranks.items()}
+        for angle in angles}
+    return {"retrievers": {mode: metrics(rs).as_dict() for mode, rs in ranks.items()},
+            "angles": per_angle}

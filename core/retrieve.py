@@ -28,6 +28,7 @@ CANDIDATES = 50
 
 class QueryEncoder(Protocol):
     id: str
+    doc_space_id: str
 
     def encode_queries(self, texts: Sequence[str], batch_size: int = ...) -> np.ndarray: ...
 
@@ -79,16 +80,21 @@ def fuse(lexical: list[tuple[int, float]], dense: list[tuple[int, float]], weigh
 class Retriever:
     """Searches one workspace. The encoder is optional: without it, only lexical works."""
 
-    def __init__(self, workspace: Workspace, encoder: QueryEncoder | None = None) -> None:
+    def __init__(self, workspace: Workspace, encoder: QueryEncoder | None = None,
+                 weight: float | None = None) -> None:
+        """`weight`: the dense weight of hybrid; by default the one measured in the workspace."""
         self.ws = workspace
         self.encoder = encoder
+        self.weight = weight
 
     @property
     def dense_ready(self) -> bool:
         return (self.encoder is not None and self.ws.vector_dim() is not None
-                and self.ws.vector_encoder() == self.encoder.id)
+                and self.ws.vector_encoder() == self.encoder.doc_space_id)
 
     def dense_weight(self) -> float:
+        if self.weight is not None:
+            return self.weight if self.dense_ready else 0.0
         fusion = self.ws.get_setting("fusion") or {}
         return float(fusion.get("dense_weight", 0.0)) if self.dense_ready else 0.0
 

@@ -92,3 +92,15 @@ def test_generate_json_has_citations_among_the_results(english_workspace: Desk):
     answer = english_workspace.ask("Is online filing possible?", "generate").as_dict()
     assert answer["mode"] == "generate" and answer["citations"]
     assert set(answer["citations"]) <= {r["id"] for r in answer["results"]}
+
+
+def test_generate_fits_long_sources_into_the_model_context(tmp_path: Path, encoder, llm):
+    long_answer = "Annual fees depend on the year of the patent term. " * 400
+    f = tmp_path / "long.csv"
+    f.write_text("question,answer\n"
+                 + "".join(f'"How are annual fees computed, case {n}?","{long_answer}"\n'
+                           for n in range(3)), encoding="utf-8")
+    with Desk("long", encoder=encoder, llm=llm) as desk:
+        desk.import_files([f])
+        answer = desk.ask("How are annual fees computed?", "generate")
+        assert answer.text and answer.citations

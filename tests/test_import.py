@@ -9,6 +9,7 @@ import pytest
 
 from core.desk import Desk
 from core.errors import Cancelled
+from core.ingest import parse_file
 from core.store import Workspace
 from tests.conftest import DEMO_DIR, TIPO_FILES, json_lines, run_cli, workspace_content
 
@@ -33,28 +34,27 @@ def test_cli_imports_the_three_tipo_files_then_changes_nothing_on_reimport(data_
 
 
 def test_reencoded_files_import_identically(tmp_path: Path, data_home: Path, encoder):
-    def snapshot(files: list[Path], name: str) -> list[tuple]:
-        with Desk(name, encoder=encoder) as desk:
-            desk.import_files(files)
-            return sorted((i.question, i.answer, i.category) for i in desk.ws.iter_items())
-
-    reference = snapshot(TIPO_FILES, "utf8")
-    for encoding in ("gb18030", "utf-16"):
-        files = []
-        for src in TIPO_FILES:
-            dst = tmp_path / encoding / src.name
-            dst.parent.mkdir(exist_ok=True)
-            dst.write_bytes(src.read_text(encoding="utf-8-sig").encode(encoding))
-            files.append(dst)
-        assert snapshot(files, encoding) == reference
-    small = [DEMO_DIR / "patent_attorney_act_qa.csv", DEMO_DIR / "utility_model_report_qa.csv"]
-    cp950 = []
-    for src in small:
-        dst = tmp_path / "cp950" / src.name
-        dst.parent.mkdir(exist_ok=True)
-        dst.write_bytes(src.read_text(encoding="utf-8-sig").encode("cp950"))
-        cp950.append(dst)
-    assert snapshot(cp950, "cp950") == snapshot(small, "small-utf8")
+    """Re-encoded copies imported over the UTF-8 originals change nothing: same items."""
+    with Desk("w", encoder=encoder) as desk:
+        desk.import_files(TIPO_FILES)
+        before = workspace_content(desk.ws.path)
+        variants = [(enc, TIPO_FILES) for enc in ("gb18030", "utf-16", "utf-16-le")]
+        variants += [(enc, [DEMO_DIR / "patent_attorney_act_qa.csv",
+                            DEMO_DIR / "utility_model_report_qa.csv"]) for enc in ("cp950",)]
+        variants += [("big5", [DEMO_DIR / "patent_attorney_act_qa.csv"])]
+        for encoding, sources in variants:
+            files = []
+            for src in sources:
+                dst = tmp_path / encoding / src.name
+                dst.parent.mkdir(exist_ok=True)
+                dst.write_bytes(src.read_text(encoding="utf-8-sig").encode(encoding))
+                files.append(dst)
+            reports = desk.import_files(files)
+            assert all(r.added == r.updated == 0 and r.unchanged > 0 for r in reports), encoding
+            assert sum(r.unchanged for r in reports) == sum(
+                len(parse_file(s).items) for s in sources)
+        after = workspace_content(desk.ws.path)
+        assert [t for t in after if t[0] != "imports"] == [t for t in before if t[0] != "imports"]
 
 
 def test_a_changed_answer_updates_the_item_and_keeps_provenance(tmp_path: Path, encoder):

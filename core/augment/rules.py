@@ -15,13 +15,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import jieba
-import jieba.analyse
 from pypinyin import Style, lazy_pinyin
 
 from core.text import cjk_ratio, clean, to_simplified, to_traditional
 
-jieba.setLogLevel(60)
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 _QUESTION_TAIL = re.compile(r"[？?。！!\s]+$")
 _KEYBOARD = "qwertyuiop asdfghjkl zxcvbnm".split()
@@ -88,6 +85,10 @@ class RuleAngles:
         if cjk_ratio(question) < 0.3:
             words = [w for w in re.findall(r"[A-Za-z0-9]{4,}", question)]
             return " ".join(words[:4])
+        import jieba  # slow to import: only when keywords are asked for
+        import jieba.analyse
+
+        jieba.setLogLevel(60)
         simple = to_simplified(question)
         tags = jieba.analyse.extract_tags(simple, topK=4)
         # Map each keyword back to the question's own characters (t2s keeps positions).

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,8 +22,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
+@dataclass(frozen=True)
+class AdapterSpec:
+    """A LoRA adapter on the encoder. kind 'query': only queries pass through it, so stored
+    item vectors stay valid; 'symmetric': items too, so they must be re-embedded."""
+
+    kind: str
+    lora: dict = field(default_factory=dict)
+    id: int | None = None
+
+
 class Encoder:
-    """Encodes queries and documents into unit vectors."""
+    """Encodes queries and documents into unit vectors, optionally through a LoRA adapter."""
 
     def __init__(self, source: ModelSource) -> None:
         verify(source)
@@ -38,10 +50,55 @@ class Encoder:
             raise ModelError(f"cannot load encoder {source.path}: {exc}; choose another "
                              "sentence-transformers model folder") from None
         self.dim = int(self.model.get_embedding_dimension() or 0)
+        self.adapter: AdapterSpec | None = None
 
     @property
     def id(self) -> str:
+        """The base model's identity (adapters are tied to it)."""
         return self.source.id
+
+    @property
+    def doc_space_id(self) -> str:
+        """Which vectors the stored item vectors must be: base ones unless symmetric-tuned."""
+        if self.adapter and self.adapter.kind == "symmetric":
+            return f"{self.id}+adapter:{self.adapter.id}"
+        return self.id
+
+    # -- adapters (peft LoRA) ---------------------------------------------------------------
+    def attach_adapter(self, spec: AdapterSpec, state: dict | None = None) -> None:
+        """Wrap the transformer in a fresh LoRA adapter, then load `state` if given."""
+        from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+
+        self.detach_adapter()
+        module = self.model[0]
+        module.model = get_peft_model(module.model, LoraConfig(**spec.lora))
+        if state is not None:
+            set_peft_model_state_dict(module.model, state)
+        module.model.eval()
+        self.adapter = spec
+
+    def detach_adapter(self) -> None:
+        if self.adapter is None:
+            return
+        module = self.model[0]
+        module.model = module.model.unload()
+        self.adapter = None
+
+    def adapter_state(self) -> dict:
+        from peft import get_peft_model_state_dict
+
+        return get_peft_model_state_dict(self.model[0].model)
+
+    def trainable_parameters(self) -> list:
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    @contextmanager
+    def base_only(self) -> Iterator[None]:
+        """Encode with the adapter switched off (the frozen document tower)."""
+        context = (self.model[0].model.disable_adapter() if self.adapter is not None
+                   else nullcontext())
+        with context:
+            yield
 
     @property
     def name(self) -> str:
@@ -51,6 +108,13 @@ class Encoder:
                 progress: Progress | None, cancel: threading.Event | None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         encode = self.model.encode_query if query else self.model.encode_document
+        frozen = not query and self.adapter is not None and self.adapter.kind == "query"
+        with self.base_only() if frozen else nullcontext():
+            self._fill(out, texts, encode, batch_size, progress, cancel)
+        return out
+
+    def _fill(self, out: np.ndarray, texts: Sequence[str], encode: Callable, batch_size: int,
+              progress: Progress | None, cancel: threading.Event | None) -> None:
         for start in range(0, len(texts), batch_size):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("embedding cancelled; nothing was changed")
@@ -60,7 +124,6 @@ class Encoder:
                 convert_to_numpy=True, show_progress_bar=False)
             if progress:
                 progress("embedding", min(start + batch_size, len(texts)), len(texts))
-        return out
 
     def encode_queries(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if not texts:

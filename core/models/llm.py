@@ -52,11 +52,11 @@ class LocalLLM:
             if _degenerate(text):
                 break  # small models loop; stop rather than print the same line again
 
+    def chat(self, messages: list[Message], max_tokens: int = 384,
+             temperature: float = 0.2) -> str:
+        return "".join(self.stream_chat(messages, max_tokens, temperature))
+
 
 def _degenerate(text: str, window: int = 30) -> bool:
     """True when the last `window` characters already appeared twice before."""
     return len(text) > 4 * window and text.count(text[-window:]) >= 3
-
-    def chat(self, messages: list[Message], max_tokens: int = 384,
-             temperature: float = 0.2) -> str:
-        return "".join(self.stream_chat(messages, max_tokens, temperature))

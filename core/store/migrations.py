@@ -55,7 +55,53 @@ def m001_items_settings_fts(db: Any) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_items_settings_fts]
+def m002_queries_adapters(db: Any) -> None:
+    # Synthetic queries (MQG-RFM angles) with review status, and tuned adapters. Adapter
+    # weights live in the workspace file itself: one file to back up, and activating an
+    # adapter is one transaction.
+    db.execute(
+        """CREATE TABLE queries (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            angle TEXT NOT NULL,
+            source TEXT NOT NULL,
+            model TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'generated'
+                CHECK (status IN ('generated', 'accepted', 'rejected', 'edited')),
+            split TEXT NOT NULL DEFAULT 'train' CHECK (split IN ('train', 'heldout')),
+            item_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (item_id, angle, text)
+        )"""
+    )
+    db.execute("CREATE INDEX queries_item ON queries(item_id)")
+    db.execute(
+        """CREATE TABLE generation_log (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            item_hash TEXT NOT NULL,
+            angle TEXT NOT NULL,
+            model TEXT NOT NULL,
+            done_at TEXT NOT NULL,
+            PRIMARY KEY (item_id, angle, model)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE adapters (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            base_encoder TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('query', 'symmetric')),
+            config TEXT NOT NULL,
+            metrics TEXT NOT NULL,
+            weights BLOB NOT NULL,
+            active INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_items_settings_fts, m002_queries_adapters]
 
 
 def migrate(db: Any) -> int:

@@ -1,0 +1,43 @@
+"""Adapters as workspace artifacts: serialising LoRA weights, listing, (de)activating."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import PatentDeskError
+from core.store import Workspace
+from core.store.tuning import AdapterInfo, AdapterStore
+
+
+def dump_weights(state: dict[str, Any]) -> bytes:
+    from safetensors.torch import save
+
+    return save({k: v.detach().cpu().contiguous() for k, v in state.items()})
+
+
+def load_weights(blob: bytes) -> dict[str, Any]:
+    from safetensors.torch import load
+
+    return load(blob)
+
+
+def list_adapters(ws: Workspace) -> list[AdapterInfo]:
+    return AdapterStore(ws).list()
+
+
+def activate(ws: Workspace, adapter_id: int | None) -> AdapterInfo | None:
+    """Make one adapter (or, with None, none) active, in one transaction.
+
+    Symmetric adapters change the item vectors; the caller re-embeds (Desk.ensure_vectors)."""
+    store = AdapterStore(ws)
+    info = None
+    if adapter_id is not None:
+        info = store.get(adapter_id)
+        if info is None:
+            known = ", ".join(str(a.id) for a in store.list()) or "none yet"
+            raise PatentDeskError(f"no adapter {adapter_id} in workspace '{ws.name}' "
+                                  f"(adapters: {known}); see: patent-desk adapters list")
+    with ws.transaction():
+        store.set_active(adapter_id)
+        ws.delete_setting("fusion")  # the dense channel changed: re-measure fusion
+    return info

@@ -1,0 +1,122 @@
+"""The training data of the tuning loop: synthetic queries for every item, stored in the
+workspace (cached: a re-run generates only for new or changed items; an interrupted run
+resumes), split once into train and held-out."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from core.augment import RuleAngles
+from core.errors import Cancelled
+from core.models.llm import LocalLLM
+from core.models.registry import ModelSource
+from core.records import Item
+from core.store import Workspace
+from core.store.tuning import QueryStore
+from core.text import language_of
+
+Progress = Callable[[str, int, int], None]
+RULES_MODEL = "rules-v1"
+
+
+@dataclass
+class QueryReport:
+    """What generation did: counts per angle, what the filters dropped, LLM speed."""
+
+    stored: dict[str, int] = field(default_factory=dict)
+    added: int = 0
+    dropped: dict[str, dict[str, int]] = field(default_factory=dict)
+    llm_tokens_per_s: float | None = None
+    llm_skipped: str | None = None
+    seconds: float = 0.0
+
+
+def split_of(item_id: int, text: str, heldout: float) -> str:
+    """A fixed split per query (hash-based), so re-runs never move queries between sides."""
+    digest = hashlib.sha256(f"{item_id}\x00{text}".encode()).digest()
+    return "heldout" if digest[0] / 256 < heldout else "train"
+
+
+def _rule_queries(angles: RuleAngles, item: Item, per_angle: int) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for _ in range(per_angle):
+        for q in angles.generate(item.id, item.question):
+            out.setdefault(q.angle, [])
+            if q.text not in out[q.angle]:
+                out[q.angle].append(q.text)
+    return out
+
+
+def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None,
+                  llm_k: int = 3, roles: Sequence[str] | None = None, heldout: float = 0.1,
+                  progress: Progress | None = None, cancel: threading.Event | None = None,
+                  seed: int = 13) -> QueryReport:
+    """Generate the missing queries: rule-based angles always, LLM angles when `llm` is given.
+
+    Each item's queries are committed with a log line, so an interrupted run resumes."""
+    started = time.monotonic()
+    store = QueryStore(ws)
+    report = QueryReport()
+    with ws.transaction():
+        store.drop_stale()
+    items = list(ws.iter_items())
+    angles = RuleAngles((f"{it.question} {it.answer}" for it in items), seed=seed)
+    llm_angles = None
+    if llm is not None:
+        from core.augment.llm_angles import ROLES, LLMAngles
+
+        llm_angles = LLMAngles(llm, k=llm_k)
+        roles = tuple(roles or ROLES)
+    done_rules = store.done(RULES_MODEL)
+    done_llm = store.done(llm.name) if llm else set()
+    dropped: dict[str, Counter] = {}
+    for n, item in enumerate(items, start=1):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("query generation paused; what was generated is kept and the "
+                            "next run resumes")
+        rows: list[tuple[int, str, str, str, str, str, str]] = []
+        logs: list[tuple[str, str]] = []
+        if (item.id, item.content_hash, "typo") not in done_rules:
+            for angle, texts in _rule_queries(angles, item, per_angle).items():
+                rows += [(item.id, t, angle, "rule", RULES_MODEL, split_of(item.id, t, heldout),
+                          item.content_hash) for t in texts]
+            logs += [(a, RULES_MODEL) for a in RuleAngles.ANGLES]
+        if llm_angles is not None and roles:
+            todo = [r for r in roles if (item.id, item.content_hash, r) not in done_llm]
+            if todo:
+                existing = [r[1] for r in rows]
+                queries, stats = llm_angles.generate(item, todo, existing)
+                rows += [(item.id, q.text, q.angle, "llm", llm.name,  # type: ignore[union-attr]
+                          split_of(item.id, q.text, heldout), item.content_hash)
+                         for q in queries]
+                for role, stat in stats.items():
+                    dropped.setdefault(role, Counter()).update(stat.dropped)
+                logs += [(r, llm.name) for r in todo]  # type: ignore[union-attr]
+        if rows or logs:
+            with ws.transaction():
+                report.added += store.add(rows)
+                for angle, model in logs:
+                    store.mark_generated(item.id, item.content_hash, angle, model)
+        if progress:
+            progress("generating queries", n, len(items))
+    report.stored = store.counts()
+    report.dropped = {k: dict(v) for k, v in dropped.items()}
+    if llm_angles is not None:
+        report.llm_tokens_per_s = llm_angles.tokens_per_second
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def llm_fits(source: ModelSource, ws: Workspace) -> str | None:
+    """Why this LLM should not write this workspace's queries, or None when it may."""
+    items = ws.get_items(ws.item_ids()[:200])
+    language = language_of(" ".join(it.question for it in items))
+    if source.languages and language not in source.languages:
+        return (f"{source.name} is English-only and writes poor Chinese, so LLM angles were "
+                "skipped (rule-based angles were used); choose a multilingual GGUF to add them")
+    return None

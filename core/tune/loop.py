@@ -1,0 +1,169 @@
+"""The one-click loop (MQG-RFM): queries -> negatives -> LoRA training -> evaluation ->
+activate the new adapter only if it beats the active model on the held-out queries."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from core.evaluate import FUSION_GRID, metrics, rank_of
+from core.models.encoder import AdapterSpec, Encoder
+from core.models.llm import LocalLLM
+from core.retrieve import Retriever, fuse
+from core.store import Workspace
+from core.store.tuning import AdapterStore, QueryStore
+from core.tune.adapters import dump_weights, load_weights
+from core.tune.dataset import QueryReport, build_queries
+from core.tune.negatives import mine_negatives
+from core.tune.trainer import TrainConfig, train_adapter
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class TuneOptions:
+    per_angle: int = 1
+    llm_k: int = 3
+    negatives: str = "both"
+    hard: int = 8
+    random: int = 8
+    heldout: float = 0.1
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+@dataclass
+class TuneReport:
+    adapter_id: int
+    activated: bool
+    reason: str
+    queries: QueryReport
+    timings: dict[str, float]
+    before: dict[str, dict[str, float]]
+    after: dict[str, dict[str, float]]
+    fusion_weight: float
+    history: list[dict]
+
+    def as_dict(self) -> dict[str, object]:
+        out = asdict(self)
+        out.update({f"{k}_s": round(v, 2) for k, v in self.timings.items()})
+        out["queries_per_angle"] = self.queries.stored
+        return out
+
+
+def _evaluate(retriever: Retriever, encoder: Encoder, ids: list[int], docs: np.ndarray,
+              queries: list[str], gold: list[int]) -> tuple[dict[str, dict[str, float]], float]:
+    """Lexical, dense and hybrid metrics; hybrid with the weight that serves these queries.
+
+    Dense scores come from `docs` (rows = `ids`), so a symmetric adapter is measured against
+    item vectors it produced itself, before anything stored changes."""
+    vectors = encoder.encode_queries(queries)
+    lex = [retriever.lexical(q) for q in queries]
+    sims = vectors @ docs.T if len(queries) else np.zeros((0, len(ids)))
+    top = np.argsort(-sims, axis=1)[:, :50]
+    den = [[(ids[j], float(sims[n, j])) for j in row] for n, row in enumerate(top)]
+
+    def ranks(weight: float) -> list[int | None]:
+        return [rank_of(g, [i for i, _ in fuse(lx, dn, weight)[:10]])
+                for g, lx, dn in zip(gold, lex, den, strict=True)]
+
+    scores = {w: metrics(ranks(w)) for w in FUSION_GRID}
+    best = max(m.mrr10 for m in scores.values())
+    weight = min(w for w in FUSION_GRID if scores[w].mrr10 >= best - 0.005)
+    dense = metrics([rank_of(g, [i for i, _ in dn[:10]]) for g, dn in zip(gold, den, strict=True)])
+    return {"lexical": scores[0.0].as_dict(), "dense": dense.as_dict(),
+            "hybrid": scores[weight].as_dict()}, weight
+
+
+def _docs_for(encoder: Encoder, kind: str, base_docs: np.ndarray, texts: list[str]
+              ) -> np.ndarray:
+    return encoder.encode_documents(texts) if kind == "symmetric" else base_docs
+
+
+def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
+             llm: LocalLLM | None = None, progress: Progress | None = None,
+             cancel: threading.Event | None = None) -> TuneReport:
+    timings: dict[str, float] = {}
+    clock = time.monotonic()
+    report = build_queries(ws, options.per_angle, llm, options.llm_k, None, options.heldout,
+                           progress, cancel)
+    timings["generate"] = time.monotonic() - clock
+
+    store = QueryStore(ws)
+    ids = ws.item_ids()
+    row_of = {item_id: n for n, item_id in enumerate(ids)}
+    items = ws.get_items(ids)
+    train_q = store.list(split="train")
+    held_q = store.list(split="heldout")
+    adapters = AdapterStore(ws)
+    active = adapters.active()
+
+    # Everything below uses the base encoder: the frozen document tower.
+    clock = time.monotonic()
+    encoder.detach_adapter()
+    docs = ws.get_vectors(ids) if ws.vector_encoder() == encoder.id else \
+        encoder.encode_documents([it.question for it in items])
+    base = Retriever(ws, encoder)
+    train_texts = [q.text for q in train_q]
+    vectors = encoder.encode_queries(train_texts)
+    negatives = mine_negatives(base, train_texts, [q.item_id for q in train_q],
+                               options.negatives, options.hard, options.random,
+                               vectors=vectors, progress=progress)
+    timings["mine"] = time.monotonic() - clock
+
+    clock = time.monotonic()
+    held_texts, held_gold = [q.text for q in held_q], [q.item_id for q in held_q]
+    doc_texts = [it.question for it in items]
+    before, _ = _evaluate(base, encoder, ids, docs, held_texts, held_gold)
+    result = train_adapter(
+        encoder, docs, doc_texts,
+        [(q.text, row_of[q.item_id]) for q in train_q],
+        [[row_of[n] for n in negs] for negs in negatives],
+        [(t, row_of[g]) for t, g in zip(held_texts, held_gold, strict=True)],
+        options.train, progress, cancel)
+    timings["train"] = time.monotonic() - clock
+
+    clock = time.monotonic()
+    config = options.train
+    spec = AdapterSpec(config.kind, config.lora())
+    encoder.attach_adapter(spec, result.state)
+    after, weight = _evaluate(base, encoder, ids, _docs_for(encoder, config.kind, docs, doc_texts),
+                              held_texts, held_gold)
+    incumbent = before
+    if active is not None and active.base_encoder == encoder.id:
+        encoder.attach_adapter(AdapterSpec(active.kind, active.config["lora"], active.id),
+                               load_weights(adapters.weights(active.id)))
+        incumbent, _ = _evaluate(base, encoder, ids,
+                                 _docs_for(encoder, active.kind, docs, doc_texts),
+                                 held_texts, held_gold)
+    timings["eval"] = time.monotonic() - clock
+
+    better = after["hybrid"]["mrr@10"] > incumbent["hybrid"]["mrr@10"]
+    metrics_out = {"heldout": after, "base": before, "fusion_weight": weight,
+                   "best_epoch": result.best_epoch, "history": result.history,
+                   "train_queries": len(train_q), "heldout_queries": len(held_q)}
+    with ws.transaction():
+        adapter_id = adapters.add(encoder.id, config.kind,
+                                  {"lora": config.lora(), "train": asdict(config),
+                                   "negatives": options.negatives},
+                                  metrics_out, dump_weights(result.state))
+        if better:
+            adapters.set_active(adapter_id)
+            ws.set_setting("fusion", {"dense_weight": weight, "source": "heldout",
+                                      "adapter": adapter_id, "encoder": encoder.id})
+    # Leave the encoder as the workspace now is: the winner attached.
+    winner = adapter_id if better else (active.id if active else None)
+    if winner is None:
+        encoder.detach_adapter()
+    elif winner == adapter_id:
+        encoder.attach_adapter(AdapterSpec(config.kind, config.lora(), adapter_id),
+                               result.state)
+    reason = ("it retrieves the held-out queries better than the "
+              + ("active adapter" if active else "base encoder") if better else
+              "it did not beat the " + ("active adapter" if active else "base encoder")
+              + " on the held-out queries; the old model stays")
+    return TuneReport(adapter_id, better, reason, report, timings, before, after, weight,
+                      result.history)

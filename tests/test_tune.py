@@ -1,0 +1,173 @@
+"""The tuning loop on a small real corpus: queries, negatives, LoRA training, adapters,
+evaluation and the CLI (real bundled encoder; the small corpus keeps it quick)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.desk import Desk
+from core.errors import Cancelled
+from core.store.tuning import AdapterStore, QueryStore
+from core.tune.loop import TuneOptions
+from core.tune.negatives import mine_negatives
+from core.tune.trainer import TrainConfig
+from tests.conftest import DEMO_DIR, REALISTIC_QUERIES, json_lines, run_cli
+
+SMALL = [DEMO_DIR / "utility_model_report_qa.csv", DEMO_DIR / "patent_attorney_act_qa.csv"]
+QUICK = TuneOptions(per_angle=1, train=TrainConfig(epochs=2))
+
+
+@pytest.fixture
+def small(encoder):
+    with Desk("small", encoder=encoder) as desk:
+        desk.import_files(SMALL)
+        yield desk
+        desk.encoder.detach_adapter()
+
+
+def test_rule_angles_are_generated_once_and_cached(small: Desk):
+    from core.tune.dataset import build_queries
+
+    first = build_queries(small.ws, per_angle=1)
+    assert set(first.stored) == {"typo", "simplified", "keyword", "truncated"}
+    assert first.added == sum(first.stored.values()) > 36 * 3
+    again = build_queries(small.ws, per_angle=1)
+    assert again.added == 0 and again.stored == first.stored
+    store = QueryStore(small.ws)
+    splits = {q.split for q in store.list()}
+    assert splits == {"train", "heldout"}
+
+
+def test_review_status_controls_what_is_trained_on(small: Desk):
+    from core.tune.dataset import build_queries
+
+    build_queries(small.ws, per_angle=1)
+    store = QueryStore(small.ws)
+    first, second = store.list()[:2]
+    store.set_status(first.id, "rejected")
+    store.set_status(second.id, "edited", text="專利師 執業 方式")
+    texts = {q.text: q.status for q in store.list()}
+    assert first.text not in texts and texts["專利師 執業 方式"] == "edited"
+
+
+def test_negatives_never_include_the_gold_item(small: Desk):
+    retriever = small.retriever()
+    ids = small.ws.item_ids()
+    items = small.ws.get_items(ids[:5])
+    queries, gold = [i.question[:8] for i in items], [i.id for i in items]
+    for mode in ("hard", "random", "both"):
+        negatives = mine_negatives(retriever, queries, gold, mode, hard=4, rand=4)
+        for g, negs in zip(gold, negatives, strict=True):
+            assert g not in negs and negs and len(set(negs)) == len(negs)
+    hard = mine_negatives(retriever, queries, gold, "hard", hard=3, rand=0)
+    rand = mine_negatives(retriever, queries, gold, "random", hard=0, rand=3)
+
+    def closeness(negatives: list[list[int]]) -> float:
+        pairs = [(q, n) for q, negs in zip(queries, negatives, strict=True) for n in negs]
+        return sum(retriever.coverage(q, n) for q, n in pairs) / len(pairs)
+
+    assert closeness(hard) > closeness(rand)  # hard negatives look like the right answer
+
+
+def test_query_side_tuning_keeps_item_vectors_and_records_an_adapter(small: Desk):
+    ids = small.ws.item_ids()
+    vectors = small.ws.get_vectors(ids)
+    stages: list[str] = []
+    small.progress = lambda stage, done, total: stages.append(stage)
+    report = small.tune(QUICK, llm_angles="off")
+    assert {"generating queries", "training"} <= set(stages)
+    assert set(report.timings) == {"generate", "mine", "train", "eval"}
+    assert np.array_equal(small.ws.get_vectors(ids), vectors)  # nothing re-embedded
+    [adapter] = AdapterStore(small.ws).list()
+    assert adapter.kind == "query" and adapter.base_encoder == small.encoder.id
+    assert adapter.active == report.activated
+    assert adapter.metrics["heldout"] == report.after
+    assert report.after["hybrid"]["mrr@10"] > 0.5
+
+
+def test_tuning_activates_only_an_adapter_that_beats_the_active_one(small: Desk):
+    first = small.tune(QUICK, llm_angles="off")
+    second = small.tune(QUICK, llm_angles="off")
+    active = AdapterStore(small.ws).active()
+    if second.activated:
+        assert active is not None and active.id == second.adapter_id
+    elif first.activated:
+        assert active is not None and active.id == first.adapter_id
+    else:
+        assert active is None
+
+
+def test_cancelling_training_changes_nothing(small: Desk):
+    cancel = threading.Event()
+    small.cancel = cancel
+    small.progress = lambda stage, done, total: cancel.set() if stage == "training" else None
+    with pytest.raises(Cancelled):
+        small.tune(QUICK, llm_angles="off")
+    assert AdapterStore(small.ws).list() == []
+    assert small.encoder.adapter is None
+
+
+def test_activate_and_roll_back(small: Desk):
+    small.tune(QUICK, llm_angles="off")
+    [adapter] = AdapterStore(small.ws).list()
+    query = "新型專利技術報告 費用"
+    base = small.retriever().dense(query, 3)
+    small.activate_adapter(adapter.id)
+    assert small.encoder.adapter is not None and small.encoder.adapter.id == adapter.id
+    tuned = small.retriever().dense(query, 3)
+    if adapter.metrics["best_epoch"] > 0:  # epoch 0 is the untouched base model
+        assert tuned != base
+    small.activate_adapter(None)
+    assert small.encoder.adapter is None
+    assert small.retriever().dense(query, 3) == base
+
+
+def test_symmetric_tuning_re_embeds_the_items_when_activated(small: Desk):
+    options = TuneOptions(per_angle=1, train=TrainConfig(kind="symmetric", epochs=1))
+    small.tune(options, llm_angles="off")
+    [adapter] = AdapterStore(small.ws).list()
+    small.activate_adapter(adapter.id)
+    assert small.ws.vector_encoder() == f"{small.encoder.id}+adapter:{adapter.id}"
+    assert small.search("專利師", 3)  # dense still answers with the re-embedded vectors
+    small.activate_adapter(None)
+    assert small.ws.vector_encoder() == small.encoder.id
+
+
+def test_tune_adapters_and_eval_from_the_cli(tmp_path: Path, data_home: Path):
+    assert run_cli("import", *map(str, SMALL), home=data_home).returncode == 0
+    tuned = run_cli("tune", "--json", "--epochs", "1", "--per-angle", "1", home=data_home)
+    assert tuned.returncode == 0, tuned.stderr
+    report = json.loads(tuned.stdout)
+    for key in ("generate_s", "mine_s", "train_s", "eval_s", "queries_per_angle", "before",
+                "after", "adapter_id", "activated"):
+        assert key in report
+    assert "LLM angles were skipped" in report["queries"]["llm_skipped"]
+    listed = run_cli("adapters", "list", "--json", home=data_home)
+    assert json.loads(listed.stdout)["adapters"][0]["id"] == report["adapter_id"]
+    activated = run_cli("adapters", "activate", str(report["adapter_id"]), home=data_home)
+    assert activated.returncode == 0 and "*" in activated.stdout
+    missing = run_cli("adapters", "activate", "99", home=data_home)
+    assert missing.returncode == 2 and "no adapter 99" in missing.stderr
+
+    queries = tmp_path / "q.jsonl"
+    lines = [json.loads(x) for x in REALISTIC_QUERIES.read_text("utf-8").splitlines()]
+    mine = [q for q in lines if q["file"] != "patent_qa.csv"][:20]
+    mine.append({"query": "不存在的問題", "gold": "這一題不在知識庫裡"})
+    queries.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in mine), "utf-8")
+    evaluated = run_cli("eval", "--queries", str(queries), "--json", home=data_home)
+    assert evaluated.returncode == 0, evaluated.stderr
+    result = json_lines(evaluated.stdout)[0]
+    assert result["n"] == 20 and result["unknown_gold"] == [21]
+    assert result["adapter"] == report["adapter_id"]
+    assert set(result["retrievers"]) == {"lexical", "dense", "hybrid"}
+    assert set(result["retrievers"]["hybrid"]) == {"hit@1", "hit@3", "hit@10", "mrr@10",
+                                                   "ndcg@10"}
+    base = run_cli("eval", "--queries", str(queries), "--adapter", "none", "--json",
+                   home=data_home)
+    assert json.loads(base.stdout)["adapter"] is None
+    assert json.loads(base.stdout)["retrievers"]["lexical"] == result["retrievers"]["lexical"]
