@@ -27,6 +27,7 @@ class Worker(QObject):
 
     done = Signal(object)
     failed = Signal(str)
+    progress = Signal(str)
 
     def __init__(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
         super().__init__()
@@ -73,16 +74,24 @@ class MainWindow(QMainWindow):
         thread.started.connect(worker.run)
         worker.done.connect(on_done)
         worker.failed.connect(self.status.setText)
+        worker.progress.connect(self.status.setText)
         worker.done.connect(thread.quit)
         worker.failed.connect(thread.quit)
         thread.finished.connect(lambda: self._threads.remove(thread))
         thread._worker = worker  # type: ignore[attr-defined]  # keep it alive
         self._threads.append(thread)
+        self._worker = worker
         thread.start()
 
     def _open(self) -> Desk:
-        desk = Desk(self.workspace)
+        worker = self._worker
+
+        def report(stage: str, done: int, total: int) -> None:
+            worker.progress.emit(f"{stage}… {done}/{total}" if total > 1 else f"{stage}…")
+
+        desk = Desk(self.workspace, progress=report)
         desk.ensure_vectors()
+        desk.progress = None
         return desk
 
     def _opened(self, desk: Desk) -> None:
