@@ -34,7 +34,7 @@ def test_rule_angles_are_generated_once_and_cached(small: Desk):
     from core.tune.dataset import build_queries
 
     first = build_queries(small.ws, per_angle=1)
-    assert set(first.stored) == {"typo", "simplified", "keyword", "truncated"}
+    assert set(first.stored) == {"typo", "simplified", "keyword", "truncated", "answer_sentence"}
     assert first.added == sum(first.stored.values()) > 36 * 3
     again = build_queries(small.ws, per_angle=1)
     assert again.added == 0 and again.stored == first.stored

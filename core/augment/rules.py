@@ -22,6 +22,7 @@ from core.text import cjk_ratio, clean, to_simplified, to_traditional
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 _QUESTION_TAIL = re.compile(r"[？?。！!\s]+$")
 _KEYBOARD = "qwertyuiop asdfghjkl zxcvbnm".split()
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<=[a-z])\.\s")
 
 
 def _syllable(char: str) -> str:
@@ -102,15 +103,24 @@ class RuleAngles:
         keep = max(4, int(len(body) * self.rng.uniform(0.5, 0.8)))
         return body[:keep]
 
-    ANGLES = ("typo", "simplified", "keyword", "truncated")
+    def answer_sentence(self, answer: str) -> str:
+        """A sentence of the answer as a pseudo-query (inverse cloze): users often ask for a
+        fact that only the answer contains (a fee, a deadline, a form)."""
+        sentences = [s.strip() for s in _SENTENCE_END.split(answer)]
+        usable = [s for s in sentences if 8 <= len(s) <= 60]
+        return self.rng.choice(usable) if usable else ""
 
-    def generate(self, item_id: int, question: str, angles: Iterable[str] = ANGLES
-                 ) -> list[SyntheticQuery]:
+    ANGLES = ("typo", "simplified", "keyword", "truncated")
+    TRAINING_ANGLES = (*ANGLES, "answer_sentence")
+
+    def generate(self, item_id: int, question: str, angles: Iterable[str] = ANGLES,
+                 answer: str = "") -> list[SyntheticQuery]:
         """One query per angle; empties and copies of the question are dropped."""
         out: list[SyntheticQuery] = []
         seen = {clean(question)}
         for angle in angles:
-            text = clean(getattr(self, angle)(question))
+            source = answer if angle == "answer_sentence" else question
+            text = clean(getattr(self, angle)(source))
             if len(text) >= 2 and text not in seen:
                 seen.add(text)
                 out.append(SyntheticQuery(text, angle, item_id))

@@ -21,7 +21,7 @@ from core.store.tuning import QueryStore
 from core.text import language_of
 
 Progress = Callable[[str, int, int], None]
-RULES_MODEL = "rules-v1"
+RULES_MODEL = "rules-v2"
 
 
 @dataclass
@@ -45,7 +45,8 @@ def split_of(item_id: int, text: str, heldout: float) -> str:
 def _rule_queries(angles: RuleAngles, item: Item, per_angle: int) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for _ in range(per_angle):
-        for q in angles.generate(item.id, item.question):
+        for q in angles.generate(item.id, item.question, RuleAngles.TRAINING_ANGLES,
+                                 item.answer):
             out.setdefault(q.angle, [])
             if q.text not in out[q.angle]:
                 out[q.angle].append(q.text)
@@ -85,7 +86,7 @@ def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None
             for angle, texts in _rule_queries(angles, item, per_angle).items():
                 rows += [(item.id, t, angle, "rule", RULES_MODEL, split_of(item.id, t, heldout),
                           item.content_hash) for t in texts]
-            logs += [(a, RULES_MODEL) for a in RuleAngles.ANGLES]
+            logs += [(a, RULES_MODEL) for a in RuleAngles.TRAINING_ANGLES]
         if llm_angles is not None and roles:
             todo = [r for r in roles if (item.id, item.content_hash, r) not in done_llm]
             if todo:
