@@ -77,11 +77,12 @@ def _fitting_prompt(question: str, sources: list[Hit], llm: LocalLLM, reply_toke
         size = sum(llm.count_tokens(m["content"]) for m in messages) + 32
         if size + reply_tokens <= llm.n_ctx or (len(sources) == 1 and chars <= 100):
             return messages, sources
-        if chars > 300:
+        if chars > 300:  # first quote less of each source, then drop the weakest ones
             chars = chars * 2 // 3
+        elif len(sources) > 1:
+            sources = sources[:-1]
         else:
-            sources = sources[:-1] if len(sources) > 1 else sources
-            chars = max(100, chars // 2) if len(sources) == 1 else chars
+            chars = max(100, chars // 2)
 
 
 def _prompt(question: str, sources: list[Hit], chars: int = MAX_SOURCE_CHARS

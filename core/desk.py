@@ -24,14 +24,14 @@ from core.evaluate import (
 from core.ingest import question_key
 from core.ingest.importer import import_file
 from core.models import encoder_source, llm_source
-from core.models.encoder import AdapterSpec, Encoder
+from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
 from core.records import ImportReport
 from core.retrieve import Hit, Retriever
 from core.store import Workspace
 from core.store.tuning import AdapterInfo, AdapterStore
 from core.text import language_of
-from core.tune.adapters import activate, load_weights
+from core.tune.adapters import activate, attach_stored
 from core.tune.dataset import llm_fits
 
 if TYPE_CHECKING:
@@ -80,9 +80,7 @@ class Desk:
             if active is None:
                 self._encoder.detach_adapter()
             else:
-                self._encoder.attach_adapter(
-                    AdapterSpec(active.kind, active.config["lora"], active.id),
-                    load_weights(AdapterStore(self.ws).weights(active.id)))
+                attach_stored(self._encoder, self.ws, active)
         return self._encoder
 
     def _active_adapter(self) -> AdapterInfo | None:
@@ -236,8 +234,7 @@ class Desk:
                     encoder.detach_adapter()
                     weight = 0.0
                 else:
-                    encoder.attach_adapter(AdapterSpec(info.kind, info.config["lora"], info.id),
-                                           load_weights(AdapterStore(self.ws).weights(info.id)))
+                    attach_stored(encoder, self.ws, info)
                     weight = info.metrics.get("fusion_weight")
         used = encoder.adapter.id if encoder.adapter else None
         try:

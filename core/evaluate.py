@@ -52,6 +52,15 @@ def rank_of(gold: int, ranked: Sequence[int]) -> int | None:
         return None
 
 
+def cautious_weight(mrr_by_weight: dict[float, float]) -> float:
+    """The smallest dense weight whose MRR is within noise of the best one.
+
+    Generated queries are easier than real ones, and a weak encoder's gains on them do not
+    carry over (measured on TIPO: the weight best on probes cost real queries Hit@1)."""
+    top = max(mrr_by_weight.values())
+    return min(w for w, mrr in mrr_by_weight.items() if mrr >= top - NOISE_MRR)
+
+
 def probe_queries(retriever: Retriever, sample: int = 150, seed: int = 13
                   ) -> list[SyntheticQuery]:
     """Rule-based queries (typos, Simplified, keywords, truncation) for a sample of items."""
@@ -99,11 +108,7 @@ def calibrate_fusion(retriever: Retriever, sample: int = 150) -> FusionCalibrati
         return metrics(ranks).mrr10
 
     scores = {w: mrr(w) for w in FUSION_GRID}
-    # Probe queries are easier than real ones, and a weak encoder's gains on them do not carry
-    # over (measured on TIPO: a weight best on probes cost real queries Hit@1), so take the
-    # smallest weight that is within noise of the best.
-    top = max(scores.values())
-    best = min(w for w in FUSION_GRID if scores[w] >= top - NOISE_MRR)
+    best = cautious_weight(scores)
     dense_only = metrics([rank_of(q.item_id, [i for i, _ in dn[:10]])
                           for q, dn in zip(probes, den, strict=True)]).mrr10
     result = FusionCalibration(

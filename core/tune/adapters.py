@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import PatentDeskError
+from core.models.encoder import AdapterSpec, Encoder
 from core.store import Workspace
 from core.store.tuning import AdapterInfo, AdapterStore
 
@@ -19,6 +20,12 @@ def load_weights(blob: bytes) -> dict[str, Any]:
     from safetensors.torch import load
 
     return load(blob)
+
+
+def attach_stored(encoder: Encoder, ws: Workspace, info: AdapterInfo) -> None:
+    """Put a stored adapter (weights from the workspace file) on the encoder."""
+    encoder.attach_adapter(AdapterSpec(info.kind, info.config["lora"], info.id),
+                           load_weights(AdapterStore(ws).weights(info.id)))
 
 
 def list_adapters(ws: Workspace) -> list[AdapterInfo]:

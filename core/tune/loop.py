@@ -10,13 +10,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from core.evaluate import FUSION_GRID, metrics, rank_of
+from core.evaluate import FUSION_GRID, cautious_weight, metrics, rank_of
 from core.models.encoder import AdapterSpec, Encoder
 from core.models.llm import LocalLLM
 from core.retrieve import Retriever, fuse
 from core.store import Workspace
 from core.store.tuning import AdapterStore, QueryStore
-from core.tune.adapters import dump_weights, load_weights
+from core.tune.adapters import attach_stored, dump_weights
 from core.tune.dataset import QueryReport, build_queries
 from core.tune.negatives import mine_negatives
 from core.tune.trainer import TrainConfig, train_adapter
@@ -71,8 +71,7 @@ def _evaluate(retriever: Retriever, encoder: Encoder, ids: list[int], docs: np.n
                 for g, lx, dn in zip(gold, lex, den, strict=True)]
 
     scores = {w: metrics(ranks(w)) for w in FUSION_GRID}
-    best = max(m.mrr10 for m in scores.values())
-    weight = min(w for w in FUSION_GRID if scores[w].mrr10 >= best - 0.005)
+    weight = cautious_weight({w: m.mrr10 for w, m in scores.items()})
     dense = metrics([rank_of(g, [i for i, _ in dn[:10]]) for g, dn in zip(gold, den, strict=True)])
     return {"lexical": scores[0.0].as_dict(), "dense": dense.as_dict(),
             "hybrid": scores[weight].as_dict()}, weight
@@ -134,8 +133,7 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
                               held_texts, held_gold)
     incumbent = before
     if active is not None and active.base_encoder == encoder.id:
-        encoder.attach_adapter(AdapterSpec(active.kind, active.config["lora"], active.id),
-                               load_weights(adapters.weights(active.id)))
+        attach_stored(encoder, ws, active)
         incumbent, _ = _evaluate(base, encoder, ids,
                                  _docs_for(encoder, active.kind, docs, doc_texts),
                                  held_texts, held_gold)
