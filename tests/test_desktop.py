@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from desktop.app import MainWindow
+from desktop.main_window import MainWindow
 
 
 def test_window_opens_the_workspace_and_answers_a_question(qtbot, demo_workspace: str):
-    window = MainWindow(demo_workspace)
+    window = MainWindow(demo_workspace, dialogs=False)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.ask_button.isEnabled(), timeout=120_000)
+    page = window.ask_page
+    qtbot.waitUntil(lambda: page.ask_button.isEnabled(), timeout=120_000)
     assert "725 items" in window.status.text()
-    window.query.setText("新型專利技術報告有什麼用？")
-    qtbot.mouseClick(window.ask_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.results.count() > 0, timeout=120_000)
-    assert "新型專利技術報告" in window.answer.toPlainText()
+    page.query.setText("新型專利技術報告有什麼用？")
+    qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.results.count() > 0, timeout=120_000)
+    assert "新型專利技術報告" in page.answer.toPlainText()
     assert "official answer" in window.status.text()
     window.close()
