@@ -128,7 +128,8 @@ def test_activate_and_roll_back(small: Desk):
 
 
 def test_symmetric_tuning_re_embeds_the_items_when_activated(small: Desk):
-    options = TuneOptions(per_angle=1, train=TrainConfig(kind="symmetric", epochs=1))
+    options = TuneOptions(per_angle=1, hard=1, random=0, max_train=100,
+                          train=TrainConfig(kind="symmetric", epochs=1))
     small.tune(options, llm_angles="off")
     [adapter] = AdapterStore(small.ws).list()
     small.activate_adapter(adapter.id)
@@ -140,7 +141,8 @@ def test_symmetric_tuning_re_embeds_the_items_when_activated(small: Desk):
 
 def test_tune_adapters_and_eval_from_the_cli(tmp_path: Path, data_home: Path):
     assert run_cli("import", *map(str, SMALL), home=data_home).returncode == 0
-    tuned = run_cli("tune", "--json", "--epochs", "1", "--per-angle", "1", home=data_home)
+    tuned = run_cli("tune", "--json", "--epochs", "1", "--per-angle", "1", "--max-train", "200",
+                    home=data_home)
     assert tuned.returncode == 0, tuned.stderr
     report = json.loads(tuned.stdout)
     for key in ("generate_s", "mine_s", "train_s", "eval_s", "queries_per_angle", "before",
@@ -171,3 +173,20 @@ def test_tune_adapters_and_eval_from_the_cli(tmp_path: Path, data_home: Path):
                    home=data_home)
     assert json.loads(base.stdout)["adapter"] is None
     assert json.loads(base.stdout)["retrievers"]["lexical"] == result["retrievers"]["lexical"]
+
+
+def test_one_click_teaches_an_encoder_that_cannot_read_the_workspace(small: Desk):
+    from dataclasses import replace
+
+    options = small.default_tune_options()
+    assert options.train.kind == "symmetric"  # MiniLM reads under a third of TIPO's text
+    quick = replace(options, max_train=100, train=replace(options.train, epochs=1))
+    small.tune(quick, llm_angles="off")
+    [adapter] = AdapterStore(small.ws).list()
+    assert len(adapter.config["vocab"]) > 300
+    sample = [it.question for it in small.ws.get_items(small.ws.item_ids()[:50])]
+    before = small.encoder.unknown_ratio(sample)
+    small.activate_adapter(adapter.id)
+    assert small.encoder.unknown_ratio(sample) < 0.02 < before
+    assert small.ws.vector_encoder() == f"{small.encoder.id}+adapter:{adapter.id}"
+    assert small.search("专利师", 3)  # Simplified input meets the taught characters

@@ -7,11 +7,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from core.errors import Cancelled, ModelError
 from core.models.registry import ModelSource, verify
+from core.text import fold
 
 Progress = Callable[[str, int, int], None]
 
@@ -30,6 +32,7 @@ class AdapterSpec:
     kind: str
     lora: dict = field(default_factory=dict)
     id: int | None = None
+    vocab: tuple[str, ...] = ()  # characters given the vocabulary's free slots (core.models.vocab)
 
 
 class Encoder:
@@ -51,6 +54,7 @@ class Encoder:
                              "sentence-transformers model folder") from None
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self.adapter: AdapterSpec | None = None
+        self._restore: tuple[Any, list[int], Any] | None = None  # tokenizer, slots, rows
 
     @property
     def id(self) -> str:
@@ -71,7 +75,10 @@ class Encoder:
 
         self.detach_adapter()
         module = self.model[0]
-        module.model = get_peft_model(module.model, LoraConfig(**spec.lora))
+        lora = dict(spec.lora)
+        if spec.vocab:
+            lora["trainable_token_indices"] = {"word_embeddings": self._teach(spec.vocab)}
+        module.model = get_peft_model(module.model, LoraConfig(**lora))
         if state is not None:
             set_peft_model_state_dict(module.model, state)
         module.model.eval()
@@ -82,7 +89,30 @@ class Encoder:
             return
         module = self.model[0]
         module.model = module.model.unload()
+        if self._restore is not None:
+            tokenizer, slots, rows = self._restore
+            _set_tokenizer(module, tokenizer)
+            module.model.get_input_embeddings().weight.data[slots] = rows
+            self._restore = None
         self.adapter = None
+
+    def _teach(self, chars: Sequence[str]) -> list[int]:
+        """Give `chars` the vocabulary's free slots (undone by detach_adapter)."""
+        from core.models.vocab import initial_rows, patched_tokenizer
+
+        module = self.model[0]
+        weight = module.model.get_input_embeddings().weight.data
+        patched, slots = patched_tokenizer(module.tokenizer, chars)
+        self._restore = (module.tokenizer, slots, weight[slots].clone())
+        weight[slots] = initial_rows(module.tokenizer, weight, chars[: len(slots)])
+        _set_tokenizer(module, patched)
+        return slots
+
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        """Texts as this encoder reads them: folded when the adapter taught it characters."""
+        if self.adapter is not None and self.adapter.vocab:
+            return [fold(t) for t in texts]
+        return list(texts)
 
     def adapter_state(self) -> dict:
         from peft import get_peft_model_state_dict
@@ -118,7 +148,7 @@ class Encoder:
         for start in range(0, len(texts), batch_size):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("embedding cancelled; nothing was changed")
-            batch = list(texts[start : start + batch_size])
+            batch = self.prepare(texts[start : start + batch_size])
             out[start : start + len(batch)] = encode(
                 batch, batch_size=batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False)
@@ -129,7 +159,7 @@ class Encoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         # One call: sentence-transformers sorts by length, so padding is minimal.
-        return self.model.encode_query(list(texts), batch_size=batch_size,
+        return self.model.encode_query(self.prepare(texts), batch_size=batch_size,
                                        normalize_embeddings=True, convert_to_numpy=True,
                                        show_progress_bar=False).astype(np.float32)
 
@@ -144,7 +174,15 @@ class Encoder:
         unk = getattr(tokenizer, "unk_token_id", None)
         if unk is None or not texts:
             return 0.0
-        encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        encoded = tokenizer(self.prepare(texts), add_special_tokens=False)["input_ids"]
         total = sum(len(ids) for ids in encoded)
         unknown = sum(ids.count(unk) for ids in encoded)
         return unknown / total if total else 0.0
+
+
+def _set_tokenizer(module: Any, tokenizer: Any) -> None:
+    """sentence-transformers exposes `tokenizer` read-only, from its `processor`."""
+    if module.processor is module.tokenizer:
+        module.processor = tokenizer
+    else:
+        module.processor.tokenizer = tokenizer

@@ -24,7 +24,9 @@ def load_weights(blob: bytes) -> dict[str, Any]:
 
 def attach_stored(encoder: Encoder, ws: Workspace, info: AdapterInfo) -> None:
     """Put a stored adapter (weights from the workspace file) on the encoder."""
-    encoder.attach_adapter(AdapterSpec(info.kind, info.config["lora"], info.id),
+    spec = AdapterSpec(info.kind, info.config["lora"], info.id,
+                       tuple(info.config.get("vocab", ())))
+    encoder.attach_adapter(spec,
                            load_weights(AdapterStore(ws).weights(info.id)))
 
 

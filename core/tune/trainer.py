@@ -39,6 +39,8 @@ class TrainConfig:
     target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
     patience: int = 1
     seed: int = 13
+    teach_vocab: bool = True  # symmetric only: free vocabulary slots for unknown characters
+    token_lr: float = 1e-2  # the new characters' embedding rows start from nothing: learn fast
 
     def lora(self) -> dict:
         return {"r": self.lora_r, "lora_alpha": self.lora_alpha,
@@ -56,7 +58,7 @@ class TrainResult:
 
 
 def _embed(encoder: Encoder, texts: list[str]) -> torch.Tensor:
-    features = encoder.model.preprocess(texts)
+    features = encoder.model.preprocess(encoder.prepare(texts))
     out = encoder.model(features)["sentence_embedding"]
     return torch.nn.functional.normalize(out, dim=-1)
 
@@ -76,15 +78,22 @@ def train_adapter(encoder: Encoder, docs: np.ndarray, doc_texts: Sequence[str],
                   train: Sequence[tuple[str, int]], negatives: Sequence[Sequence[int]],
                   heldout: Sequence[tuple[str, int]], config: TrainConfig,
                   progress: Progress | None = None,
-                  cancel: threading.Event | None = None) -> TrainResult:
+                  cancel: threading.Event | None = None,
+                  vocab: Sequence[str] = ()) -> TrainResult:
     """Train a fresh adapter; gold and negatives are row indexes into `docs`/`doc_texts`.
 
+    `vocab`: characters to teach the encoder (symmetric only: items must be re-read too).
     Keeps the epoch that retrieves the held-out queries best (early stopping)."""
     torch.manual_seed(config.seed)
     started = time.monotonic()
-    encoder.attach_adapter(AdapterSpec(config.kind, config.lora()))
-    params = encoder.trainable_parameters()
-    optimizer = torch.optim.AdamW(params, lr=config.lr)
+    encoder.attach_adapter(AdapterSpec(config.kind, config.lora(), vocab=tuple(vocab)))
+    named = [(n, p) for n, p in encoder.model.named_parameters() if p.requires_grad]
+    tokens = [p for n, p in named if "trainable_tokens" in n]
+    optimizer = torch.optim.AdamW([
+        {"params": [p for n, p in named if "trainable_tokens" not in n], "lr": config.lr},
+        {"params": tokens, "lr": config.token_lr, "weight_decay": 0.0}])
+    if config.kind == "symmetric":
+        docs = _encode_docs(encoder, doc_texts)
     doc_matrix = torch.from_numpy(np.ascontiguousarray(docs, dtype=np.float32))
     order = list(range(len(train)))
     steps_per_epoch = (len(order) + config.batch_size - 1) // config.batch_size
@@ -109,6 +118,8 @@ def train_adapter(encoder: Encoder, docs: np.ndarray, doc_texts: Sequence[str],
             if progress:
                 progress("training", step, total)
         encoder.model.eval()
+        if config.kind == "symmetric":
+            docs = _encode_docs(encoder, doc_texts)
         score = heldout_metrics(encoder, docs, h_texts, h_gold)
         result.history.append({"epoch": epoch, "loss": round(float(loss.detach()), 4),
                                "heldout_mrr": score.mrr10})
@@ -122,6 +133,11 @@ def train_adapter(encoder: Encoder, docs: np.ndarray, doc_texts: Sequence[str],
     result.seconds = time.monotonic() - started
     result.examples = len(train)
     return result
+
+
+def _encode_docs(encoder: Encoder, doc_texts: Sequence[str]) -> np.ndarray:
+    with torch.no_grad():
+        return encoder.encode_documents(list(doc_texts))
 
 
 def _snapshot(encoder: Encoder) -> dict:
