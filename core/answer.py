@@ -23,6 +23,8 @@ MIN_COSINE = 0.75
 MAX_SOURCE_CHARS = 900
 REPLY_TOKENS = 384
 _CITE_RE = re.compile(r"\[(\d{1,2})\]")
+_BREAKOUTS = (("<<<", "‹‹‹"), (">>>", "›››"), ("<|", "‹|"), ("|>", "|›"), ("[INST]", "[inst]"),
+              ("[/INST]", "[/inst]"), ("<s>", "‹s›"), ("</s>", "‹/s›"))
 
 NOTHING_FOUND = {
     "zh": "知識庫中找不到與這個問題相關的答案。請換個說法再問，或聯絡承辦人員。",
@@ -44,6 +46,19 @@ class Answer:
     def as_dict(self) -> dict[str, object]:
         return {"answer": self.text, "mode": self.mode, "model": self.model,
                 "citations": self.citations, "results": [h.as_dict() for h in self.hits]}
+
+    def source(self, number: int) -> Hit | None:
+        """The entry a citation [number] in the text refers to."""
+        return self.sources[number - 1] if 1 <= number <= len(self.sources) else None
+
+    def with_sources(self) -> str:
+        """The answer followed by its numbered sources (file and row), ready to paste."""
+        lang = language_of(self.text)
+        heading = "資料來源" if lang == "zh" else "Sources"
+        row = "第 {} 列" if lang == "zh" else "row {}"
+        lines = [f"[{n}] {h.item.question} ({h.item.source_file}, "
+                 f"{row.format(h.item.source_row)})" for n, h in enumerate(self.sources, start=1)]
+        return self.text if not lines else f"{self.text}\n\n{heading}:\n" + "\n".join(lines)
 
 
 def relevant_hits(retriever: Retriever, question: str, hits: list[Hit]) -> list[Hit]:
@@ -85,6 +100,14 @@ def _fitting_prompt(question: str, sources: list[Hit], llm: LocalLLM, reply_toke
             chars = max(100, chars // 2)
 
 
+def as_data(text: str) -> str:
+    """Imported text as inert quoted data: it cannot close the <<< >>> quote nor spell a
+    chat-template control token (<|im_end|>, <|im_start|>system, ...)."""
+    for seq, inert in _BREAKOUTS:
+        text = text.replace(seq, inert)
+    return text
+
+
 def _prompt(question: str, sources: list[Hit], chars: int = MAX_SOURCE_CHARS
             ) -> list[dict[str, str]]:
     lang = language_of(question)
@@ -92,7 +115,8 @@ def _prompt(question: str, sources: list[Hit], chars: int = MAX_SOURCE_CHARS
               ("answer.zh-TW.txt" if lang == "zh" else "answer.en.txt")).read_text("utf-8")
     q_label, a_label = ("問", "答") if lang == "zh" else ("Q", "A")
     quoted = "\n\n".join(
-        f"[{n}] {q_label}: {h.item.question}\n{a_label}: {h.item.answer[:chars]}"
+        f"[{n}] {q_label}: {as_data(h.item.question)}\n{a_label}: "
+        f"{as_data(h.item.answer[:chars])}"
         for n, h in enumerate(sources, start=1))
     heading = ("資料來源（僅供引用的資料）" if lang == "zh"
                else "Sources (quoted data only)")

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core import answer as answering
+from core import cli_data
 from core.errors import PatentDeskError
+from core.logs import log, setup_logging
 from core.retrieve import MODES
 
 EXIT_USER_ERROR = 2
@@ -65,7 +67,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not isinstance(exc, PatentDeskError):
             raise exc
         failed.append(str(path))
-        print(f"error: {exc}", file=sys.stderr)
+        cli_data.report_error(exc)
 
     with Desk(args.workspace, ProgressPrinter()) as desk:
         columns = (args.question_col, args.answer_col, args.category_col)
@@ -179,15 +181,16 @@ def _metrics_table(rows: dict[str, dict[str, float]]) -> str:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from core.desk import Desk
-    from core.tune.loop import TuneOptions
-    from core.tune.trainer import TrainConfig
+    from dataclasses import replace
 
-    options = TuneOptions(per_angle=args.per_angle, negatives=args.negatives,
-                          train=TrainConfig(kind="symmetric" if args.symmetric else "query",
-                                            epochs=args.epochs))
+    from core.desk import Desk
+
     with Desk(args.workspace, ProgressPrinter()) as desk:
-        report = desk.tune(options, args.llm_angles)
+        options = desk.default_tune_options("symmetric" if args.symmetric else args.kind)
+        given = {k: v for k, v in (("per_angle", args.per_angle), ("negatives", args.negatives),
+                                   ("max_train", args.max_train)) if v is not None}
+        train = replace(options.train, epochs=args.epochs or options.train.epochs)
+        report = desk.tune(replace(options, **given, train=train), args.llm_angles)
         if args.json:
             _print_json(report.as_dict())
             return 0
@@ -245,6 +248,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"{len(result['unknown_gold'])} queries skipped: their gold item is not in "
                   f"this workspace (lines {result['unknown_gold'][:10]})")
         print(_metrics_table(result["retrievers"]))  # type: ignore[arg-type]
+        angles: dict = result.get("angles") or {}  # type: ignore[assignment]
+        if angles:
+            print("\nHit@1 per angle:")
+            print(f"{'angle':12} {'lexical':>8} {'dense':>8} {'hybrid':>8}")
+            for angle, rows in angles.items():
+                cells = (f"{rows[m]['hit@1']:8.3f}" for m in ("lexical", "dense", "hybrid"))
+                print(f"{angle:12} " + " ".join(cells))
     return 0
 
 
@@ -279,11 +289,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tune", parents=[common],
                        help="improve retrieval: generate queries, train an adapter, evaluate")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--per-angle", type=int, default=1, help="rule-based queries per angle")
-    p.add_argument("--negatives", choices=("hard", "random", "both"), default="both")
-    p.add_argument("--symmetric", action="store_true",
-                   help="tune the item side too (re-embeds every item)")
+    p.add_argument("--kind", choices=("auto", "query", "symmetric"), default="auto",
+                   help="query: only queries pass the adapter (item vectors kept); symmetric: "
+                   "items too, and the encoder learns the characters it cannot read (re-embeds "
+                   "every item); auto (default): symmetric when the encoder cannot read the "
+                   "workspace, else query")
+    p.add_argument("--symmetric", action="store_true", help="same as --kind symmetric")
+    p.add_argument("--epochs", type=int, help="training epochs (default 3; 2 symmetric)")
+    p.add_argument("--per-angle", type=int, help="rule-based queries per angle (default 1)")
+    p.add_argument("--negatives", choices=("hard", "random", "both"),
+                   help="which negatives to mine (default both)")
+    p.add_argument("--max-train", type=int,
+                   help="train on at most this many queries (a fixed sample; bounds the time)")
     p.add_argument("--llm-angles", choices=("auto", "on", "off"), default="auto")
     p.set_defaults(func=cmd_tune)
 
@@ -306,11 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
                    default="show")
     p.add_argument("path", nargs="?", help="model folder / .gguf file, or 'bundled'")
     p.set_defaults(func=cmd_models)
+    cli_data.add_commands(sub, common)  # backup, restore, export
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    setup_logging()
+    log().info("command %s, workspace %s", args.command or "desktop", args.workspace)
     try:
         if args.command is None:
             from desktop.app import run
@@ -320,7 +340,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise PatentDeskError("--k must be at least 1")
         return int(args.func(args))
     except PatentDeskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        cli_data.report_error(exc)
+        return EXIT_USER_ERROR
+    except Exception as exc:  # storage failures (busy, disk full, read-only): one line
+        if not cli_data.fail_storage(exc, args):
+            raise
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was kept", file=sys.stderr)

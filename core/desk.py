@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core import answer as answering
-from core import paths
+from core import library, logs, paths
 from core.errors import PatentDeskError, WorkspaceError
 from core.evaluate import (
     FusionCalibration,
@@ -23,10 +23,10 @@ from core.evaluate import (
 )
 from core.ingest import question_key
 from core.ingest.importer import import_file
-from core.models import encoder_source, llm_source
+from core.models import ModelSource, encoder_source, llm_source
 from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
-from core.records import ImportReport
+from core.records import ImportReport, ImportSource, Item
 from core.retrieve import Hit, Retriever
 from core.store import Workspace
 from core.store.tuning import AdapterInfo, AdapterStore
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]
 DEMO = "demo"
 UNKNOWN_WARN_RATIO = 0.2
+LLM_CTX_DEFAULT = 4096
+LLM_CTX_RANGE = (1024, 32768)  # below ~1k tokens not even one source fits beside the reply
 
 
 class Desk:
@@ -98,8 +100,28 @@ class Desk:
     def llm(self) -> LocalLLM:
         if self._llm is None:
             self._report("loading language model", 0, 1)
-            self._llm = LocalLLM(llm_source(self.ws.get_setting("models.llm")))
+            self._llm = self._load_llm(llm_source(self.ws.get_setting("models.llm")))
         return self._llm
+
+    def _load_llm(self, source: ModelSource) -> LocalLLM:
+        options = self.llm_options()
+        return LocalLLM(source, n_ctx=options["n_ctx"], n_threads=options["n_threads"] or None)
+
+    def llm_options(self) -> dict[str, int]:
+        """The LLM's context size and threads (0 = all cores), from the workspace settings."""
+        return {"n_ctx": int(self.ws.get_setting("llm.n_ctx") or LLM_CTX_DEFAULT),
+                "n_threads": int(self.ws.get_setting("llm.n_threads") or 0)}
+
+    def set_llm_options(self, n_ctx: int, n_threads: int) -> None:
+        """Store them for this workspace; the LLM reloads with them on next use."""
+        low, high = LLM_CTX_RANGE
+        if not low <= n_ctx <= high:
+            raise PatentDeskError(f"context size must be {low} to {high} tokens, not {n_ctx}")
+        if not 0 <= n_threads <= 256:
+            raise PatentDeskError(f"threads must be 0 (all cores) to 256, not {n_threads}")
+        self.ws.set_setting("llm.n_ctx", n_ctx)
+        self.ws.set_setting("llm.n_threads", n_threads)
+        self._llm = None
 
     def set_model(self, kind: str, value: str | None) -> None:
         """Use a local model file/folder (validated first) or, with None, the bundled one."""
@@ -108,7 +130,9 @@ class Desk:
             Encoder(source)  # loads it: a folder that cannot serve is refused here
             self._encoder = None
         else:
-            self._llm = None
+            # Loading is the only check a truncated GGUF with an intact header fails; the
+            # loaded model is kept, so it is not loaded twice.
+            self._llm = self._load_llm(source)
         key = f"models.{kind}"
         if value:
             self.ws.set_setting(key, str(source.path))
@@ -136,25 +160,37 @@ class Desk:
         items = self.ws.get_items(ids)
         vectors = self._embed([it.question for it in items], self.progress, self.cancel)
         with self.ws.transaction():
+            if self.ws.vector_encoder() == encoder.doc_space_id:
+                return  # another window or process embedded them meanwhile (and maybe more)
             self.ws.reset_vectors(encoder.dim, encoder.doc_space_id)
             self.ws.put_vectors(ids, vectors)
+            late = self.ws.get_items(self.ws.ids_without_vectors())  # imported meanwhile
+            if late:
+                self.ws.put_vectors([it.id for it in late],
+                                    self._embed([it.question for it in late], None, None))
             self.ws.delete_setting("fusion")
 
-    def import_files(self, files: Sequence[str | Path],
+    def import_files(self, files: Sequence[str | Path | ImportSource],
                      columns: tuple[str | None, str | None, str | None] = (None, None, None),
                      on_error: Callable[[Path, Exception], None] | None = None,
                      ) -> list[ImportReport]:
-        """Import each file in its own transaction; then re-measure hybrid fusion once."""
+        """Import each file in its own transaction; then re-measure hybrid fusion once.
+        An ImportSource carries its own columns and encoding (the import wizard's choices)."""
         self.ensure_vectors()
         reports = []
         for file in files:
+            src = file if isinstance(file, ImportSource) else ImportSource(str(file), *columns)
             try:
-                reports.append(import_file(self.ws, file, self._embed, columns, self.progress,
-                                           self.cancel))
+                reports.append(import_file(self.ws, src.path, self._embed, src.columns,
+                                           self.progress, self.cancel, src.encoding))
             except Exception as exc:
                 if on_error is None:
                     raise
-                on_error(Path(file), exc)
+                on_error(Path(src.path), exc)
+        for r in reports:  # counts and file names only: item texts stay out of the log
+            logs.log().info("import into %s: %s: %d added, %d updated, %d unchanged, %d "
+                            "skipped", self.ws.name, Path(r.file).name, r.added, r.updated,
+                            r.unchanged, len(r.skipped))
         if any(r.added or r.updated for r in reports):
             self.refresh_quality()
         return reports
@@ -168,6 +204,22 @@ class Desk:
             "encoder": self.encoder.id, "ratio": round(self.encoder.unknown_ratio(sample), 4)})
         return calibrate_fusion(self.retriever())
 
+    # -- editing items by hand (core.library; the GUI's Library page) ------------------------
+    def _embed_one(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, None, self.cancel)
+
+    def add_item(self, question: str, answer: str, category: str = "") -> Item:
+        self.ensure_vectors()
+        return library.add_item(self.ws, question, answer, category, self._embed_one)
+
+    def update_item(self, item_id: int, question: str, answer: str, category: str = "") -> Item:
+        self.ensure_vectors()
+        return library.update_item(self.ws, item_id, question, answer, category,
+                                   self._embed_one)
+
+    def delete_items(self, ids: Sequence[int]) -> int:
+        return library.delete_items(self.ws, ids)
+
     # -- questions --------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
         if mode != "lexical":
@@ -178,15 +230,18 @@ class Desk:
             on_token: Callable[[str], None] | None = None) -> answering.Answer:
         hits = self.search(question, k)
         sources = answering.relevant_hits(self.retriever(), question, hits)
-        if mode == "generate":
-            return answering.generate(question, hits, sources, self.llm, on_token)
-        return answering.extract(question, hits, sources)
+        result = (answering.generate(question, hits, sources, self.llm, on_token)
+                  if mode == "generate" else answering.extract(question, hits, sources))
+        logs.log().info("ask in %s (%s): question %s, hits %s, cited %s, answer %s",
+                        self.ws.name, mode, logs.text(question), [h.item.id for h in hits],
+                        result.citations, logs.text(result.text))
+        return result
 
     # -- tuning -----------------------------------------------------------------------------
     def tune(self, options: TuneOptions | None = None, llm_angles: str = "auto") -> TuneReport:
         """The one-click loop. llm_angles: 'auto' (only when the LLM fits the workspace's
-        language), 'on' or 'off'."""
-        from core.tune.loop import TuneOptions, run_tune  # torch: loaded only when tuning
+        language), 'on' or 'off'. Options default to `default_tune_options()`."""
+        from core.tune.loop import run_tune  # torch: loaded only when tuning
 
         require_items(self)
         self.ensure_vectors()
@@ -195,11 +250,23 @@ class Desk:
             skipped = llm_fits(llm_source(self.ws.get_setting("models.llm")), self.ws)
         if llm_angles != "off" and not skipped:
             llm = self.llm
-        report = run_tune(self.ws, self.encoder, options or TuneOptions(), llm, self.progress,
-                          self.cancel)
+        report = run_tune(self.ws, self.encoder, options or self.default_tune_options(), llm,
+                          self.progress, self.cancel)
         report.queries.llm_skipped = skipped
-        self.ensure_vectors()
+        self.ensure_vectors()  # a new symmetric adapter re-reads the items
+        if report.activated:  # re-embedding forgot the fusion weight measured on held-out
+            self.ws.set_setting("fusion", {"dense_weight": report.fusion_weight,
+                                           "source": "heldout", "adapter": report.adapter_id})
         return report
+
+    def default_tune_options(self, kind: str = "auto") -> TuneOptions:
+        """What one click runs: see core.tune.loop.options_for."""
+        from core.tune.loop import options_for
+
+        if self.ws.get_setting("encoder.unknown_ratio") is None:
+            self.refresh_quality()
+        ratio = (self.ws.get_setting("encoder.unknown_ratio") or {}).get("ratio", 0.0)
+        return options_for(kind, ratio)
 
     def activate_adapter(self, adapter_id: int | None) -> None:
         """Switch to an adapter (None: the base encoder); re-embeds if it is symmetric."""

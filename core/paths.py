@@ -31,7 +31,13 @@ def data_home() -> Path:
 
 def workspaces_dir() -> Path:
     path = data_home() / "workspaces"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(
+            f"cannot create the folder {path}: {exc.strerror}; make the data folder writable "
+            f"or set {HOME_ENV} to a writable folder"
+        ) from None
     return path
 
 

@@ -95,3 +95,19 @@ class ImportReport:
             "skipped": [s.as_dict() for s in self.skipped],
             "total_items": self.total_items,
         }
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """A file to import with the user's choices for it (None: recognise / detect; a
+    column given as "": the file has none)."""
+
+    path: str
+    question_col: str | None = None
+    answer_col: str | None = None
+    category_col: str | None = None
+    encoding: str | None = None
+
+    @property
+    def columns(self) -> tuple[str | None, str | None, str | None]:
+        return (self.question_col, self.answer_col, self.category_col)

@@ -52,6 +52,19 @@ class Hit:
         return {**self.item.as_dict(), "score": round(self.score, 4),
                 "channels": {k: v.as_dict() for k, v in self.channels.items()}}
 
+    def found_by(self, top: int = 10) -> str:
+        """'lexical', 'dense' or 'both': the channels that rank this item in their own top
+        `top` (each channel lists 50 candidates, so mere presence would say 'both' for most);
+        when neither does, the channel that ranks it better."""
+        near = [name for name, ch in self.channels.items() if ch.rank <= top]
+        if len(near) == 2:
+            return "both"
+        if near:
+            return near[0]
+        if not self.channels:
+            return ""
+        return min(self.channels.items(), key=lambda kv: kv[1].rank)[0]
+
 
 def fts_query(text: str) -> str:
     """An FTS5 MATCH expression: any of the query's tokens, each quoted (no syntax injection)."""

@@ -64,13 +64,16 @@ def language_of(text: str) -> str:
 
 def char_tokens(text: str) -> list[str]:
     """Character bigrams for CJK runs (a lone character stays a unigram), words otherwise."""
-    out: list[str] = []
+    return [token for run in token_runs(text) for token in run]
+
+
+def token_runs(text: str) -> list[list[str]]:
+    """The tokens of char_tokens grouped by run: a CJK run's bigrams in order (a phrase
+    search over them finds the run as a substring), or one Latin/digit word."""
+    out: list[list[str]] = []
     for run in _RUN_RE.findall(fold(text)):
-        if _CJK_RE.match(run[0]):
-            if len(run) == 1:
-                out.append(run)
-            else:
-                out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        if _CJK_RE.match(run[0]) and len(run) > 1:
+            out.append([run[i : i + 2] for i in range(len(run) - 1)])
         else:
-            out.append(run)
+            out.append([run])
     return out

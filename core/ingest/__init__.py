@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.ingest.columns import map_columns
-from core.ingest.readers import read_table
+from core.ingest.readers import Table, read_table
 from core.records import NewItem, ParsedFile, SkippedRow
 from core.text import clean
 
-__all__ = ["parse_file", "question_key"]
+__all__ = ["parse_file", "parse_table", "question_key"]
 
 
 def question_key(question: str) -> str:
@@ -22,10 +22,22 @@ def parse_file(
     question_col: str | None = None,
     answer_col: str | None = None,
     category_col: str | None = None,
+    encoding: str | None = None,
 ) -> ParsedFile:
-    """Read one spreadsheet into items; rows without question or answer are listed as skipped."""
+    """Read one spreadsheet into items; rows without question or answer are listed as skipped.
+    `encoding` overrides the detected text encoding."""
     path = Path(path)
-    table = read_table(path)
+    return parse_table(path, read_table(path, encoding), question_col, answer_col, category_col)
+
+
+def parse_table(
+    path: Path,
+    table: Table,
+    question_col: str | None = None,
+    answer_col: str | None = None,
+    category_col: str | None = None,
+) -> ParsedFile:
+    """Items of an already read table (the import preview reads once, then parses)."""
     mapping = map_columns(table.headers, path.name, question_col, answer_col, category_col)
     index = {h: i for i, h in reversed(list(enumerate(table.headers)))}
     q_i, a_i = index[mapping.question], index[mapping.answer]

@@ -33,6 +33,15 @@ def _key(header: str) -> str:
 _LOOKUP = {role: {_key(s) for s in names} for role, names in _SYNONYMS.items()}
 
 
+def _shown(headers: list[str], most: int = 20, width: int = 40) -> str:
+    """Headers for a one-line message: control characters escaped, long ones cut."""
+    def one(h: str) -> str:
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in h[:width])
+        return (text + "…" if len(h) > width else text) or "(blank)"
+    more = f", … ({len(headers) - most} more)" if len(headers) > most else ""
+    return ", ".join(one(h) for h in headers[:most]) + more
+
+
 def _resolve_override(value: str, headers: list[str], file: str, flag: str) -> str:
     if value in headers:
         return value
@@ -42,7 +51,7 @@ def _resolve_override(value: str, headers: list[str], file: str, flag: str) -> s
             return header
     if value.isdigit() and 1 <= int(value) <= len(headers):
         return headers[int(value) - 1]
-    shown = ", ".join(h or "(blank)" for h in headers)
+    shown = _shown(headers)
     raise InputError(f"{file}: {flag} {value!r} matches no column; the columns are: {shown}")
 
 
@@ -53,7 +62,8 @@ def map_columns(
     answer: str | None = None,
     category: str | None = None,
 ) -> ColumnMapping:
-    """Pick the question/answer/category columns; raise InputError when they cannot be found."""
+    """Pick the question/answer/category columns; raise InputError when they cannot be found.
+    A role given as None is recognised by header; given as "" it is left unassigned."""
     found: dict[str, str | None] = {"question": None, "answer": None, "category": None}
     overrides = {"question": question, "answer": answer, "category": category}
     flags = {role: f"--{role}-col" for role in found}
@@ -61,7 +71,8 @@ def map_columns(
         if value:
             found[role] = _resolve_override(value, headers, file, flags[role])
     for role in found:
-        if found[role] is None:
+        # An empty string is the user's explicit "no such column" (say, no category).
+        if found[role] is None and overrides[role] != "":
             taken = {v for v in found.values() if v}
             for header in headers:
                 if header not in taken and _key(header) in _LOOKUP[role]:
@@ -69,7 +80,7 @@ def map_columns(
                     break
     missing = [role for role in ("question", "answer") if not found[role]]
     if missing:
-        shown = ", ".join(h or "(blank)" for h in headers) or "(none)"
+        shown = _shown(headers) or "(none)"
         raise InputError(
             f"{file}: no {' or '.join(missing)} column recognised among: {shown}; "
             "name the header 題目/question and 解答/answer, or pass "

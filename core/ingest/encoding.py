@@ -88,8 +88,11 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Return (text, encoding name) or raise InputError naming the file."""
+def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Return (text, encoding name) or raise InputError naming the file. `encoding`: the
+    user's choice, used instead of detection (for the rare file detection gets wrong)."""
+    if encoding:
+        return _decode_as(data, name, encoding), encoding
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -126,3 +129,13 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
             f"{name}: cannot tell which text encoding this file uses; save it as UTF-8 and retry"
         )
     return str(best), best.encoding
+
+
+def _decode_as(data: bytes, name: str, encoding: str) -> str:
+    try:
+        return data.decode(encoding).lstrip("\ufeff")
+    except LookupError:
+        raise InputError(f"{name}: unknown text encoding {encoding!r}; choose another") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: cannot be read as {encoding} (byte {exc.start}); choose "
+                         "another encoding or let it be detected") from None

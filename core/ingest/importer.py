@@ -23,6 +23,19 @@ def document_text(item: NewItem) -> str:
     return item.question
 
 
+def _rebase(changes: list[ItemChange], stored: dict[str, tuple[int, str]]
+            ) -> tuple[list[ItemChange], int]:
+    """The changes against the workspace as it is now; vectors stay valid (they embed the
+    question, which is the key). Returns (changes, how many became unchanged)."""
+    out: list[ItemChange] = []
+    for change in changes:
+        now = stored.get(change.key)
+        if now and now[1] == change.item.content_hash:
+            continue
+        out.append(ItemChange(change.item, change.key, now[0] if now else None, change.vector))
+    return out, len(changes) - len(out)
+
+
 def import_file(
     ws: Workspace,
     path: str | Path,
@@ -30,10 +43,11 @@ def import_file(
     columns: tuple[str | None, str | None, str | None] = (None, None, None),
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
     """Import one file. Re-importing the same file changes nothing; a changed answer updates
     its item. On any error or cancellation the workspace is left exactly as it was."""
-    parsed = parse_file(path, *columns)
+    parsed = parse_file(path, *columns, encoding=encoding)
     known = ws.hashes_by_key()
     changes: list[ItemChange] = []
     unchanged = 0
@@ -50,8 +64,12 @@ def import_file(
                    for c, v in zip(changes, vectors, strict=True)]  # type: ignore[call-overload]
     if cancel is not None and cancel.is_set():
         raise Cancelled(f"import of {Path(path).name} cancelled; nothing was changed")
-    added = sum(1 for c in changes if c.item_id is None)
     with ws.transaction():
+        fresh = ws.hashes_by_key()
+        if fresh != known:  # another window or process imported meanwhile: diff again
+            changes, also_unchanged = _rebase(changes, fresh)
+            unchanged += also_unchanged
+        added = sum(1 for c in changes if c.item_id is None)
         ws.apply_changes(changes)
         ws.log_import(Path(path).name, parsed.encoding, added, len(changes) - added, unchanged,
                       len(parsed.skipped))

@@ -16,8 +16,8 @@ class LocalLLM:
 
     def __init__(self, source: ModelSource, n_ctx: int = 4096, n_threads: int | None = None,
                  seed: int = 7) -> None:
+        verify(source)  # a bundled file that fails its sha256 is named as such first
         check_gguf(source.path)
-        verify(source)
         from llama_cpp import Llama
 
         self.source = source

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core import paths
 from core.errors import ModelError
+from core.models.gguf import check_complete
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def check_gguf(path: Path) -> None:
     if path.stat().st_size < 1024 * 1024:
         raise ModelError(f"{path} is too small to be a language model (truncated?); "
                          "download it again")
+    check_complete(path)  # the header parses and the file holds all its tensor data
 
 
 def check_encoder_dir(path: Path) -> None:

@@ -104,16 +104,39 @@ def m002_queries_adapters(db: Any) -> None:
 MIGRATIONS: list[Migration] = [m001_items_settings_fts, m002_queries_adapters]
 
 
-def migrate(db: Any) -> int:
-    """Bring the schema up to date, each step in its own transaction; return the version."""
+class NewerFormat(Exception):
+    """The file was written by a newer Patent Desk (more migrations than this one knows)."""
+
+
+class MigrationFailed(Exception):
+    """A migration step failed; every pending step was rolled back together."""
+
+
+def migrate(db: Any, before: Callable[[int], None] | None = None) -> int:
+    """Bring the schema up to date in ONE transaction (a failing step leaves the file exactly
+    as it was); return the version. `before(version)` runs first when an existing,
+    non-empty workspace is about to change (the automatic backup)."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            step(db)
+    if version > len(MIGRATIONS):
+        raise NewerFormat(f"format {version}, this Patent Desk knows up to {len(MIGRATIONS)}")
+    if version == len(MIGRATIONS):
+        return version
+    if version > 0 and before is not None:
+        before(version)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] != version:
+            db.execute("ROLLBACK")  # another process migrated it meanwhile
+            return migrate(db, None)
+        for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+            try:
+                step(db)
+            except Exception as exc:
+                raise MigrationFailed(f"step {number} ({step.__name__}) failed: {exc}") from exc
             db.execute(f"PRAGMA user_version = {number}")
-            db.execute("COMMIT")
-        except BaseException:
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
             db.execute("ROLLBACK")
-            raise
+        raise
     return len(MIGRATIONS)

@@ -17,7 +17,9 @@ import sqlite_vec
 from core import paths
 from core.errors import WorkspaceError
 from core.records import Item, NewItem
-from core.store.migrations import migrate
+from core.store.backup import backup_before_migration
+from core.store.failures import busy_timeout, explain, is_storage_error
+from core.store.migrations import MigrationFailed, NewerFormat, migrate
 from core.text import char_tokens
 
 _ITEM_COLUMNS = (
@@ -58,21 +60,34 @@ class Workspace:
     def __init__(self, path: Path, name: str | None = None) -> None:
         self.path = Path(path)
         self.name = name or self.path.stem
+        self.db = None  # type: ignore[assignment]
         try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0,
-                                      check_same_thread=False)
+            self.db = sqlite3.connect(str(self.path), isolation_level=None,
+                                      timeout=busy_timeout(), check_same_thread=False)
             self.db.enable_load_extension(True)
             sqlite_vec.load(self.db)
             self.db.enable_load_extension(False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            migrate(self.db)
-        except sqlite3.DatabaseError as exc:
-            raise WorkspaceError(
-                f"cannot open workspace file {self.path}: {exc}; restore it from a backup "
-                "or choose another workspace"
-            ) from None
+            migrate(self.db, lambda version: backup_before_migration(self.path, version))
+        except Exception as exc:
+            if self.db is not None:
+                self.db.close()
+            raise self._open_error(exc) from None
+
+    def _open_error(self, exc: Exception) -> WorkspaceError:
+        if isinstance(exc, NewerFormat):
+            return WorkspaceError(f"workspace file {self.path} was written by a newer Patent "
+                                  f"Desk ({exc}); update Patent Desk to open it")
+        if isinstance(exc, MigrationFailed):
+            return WorkspaceError(f"cannot upgrade workspace file {self.path} ({exc}); it was "
+                                  "left exactly as it was and a backup is in the backups folder")
+        if isinstance(exc, sqlite3.Error | OSError):
+            return explain(exc, self.path)
+        if isinstance(exc, WorkspaceError):
+            return exc
+        raise exc
 
     @classmethod
     def open(cls, name: str) -> Workspace:
@@ -90,13 +105,21 @@ class Workspace:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: on any exception the workspace stays exactly as it was."""
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if not is_storage_error(exc):
+                raise
+            raise explain(exc, self.path) from None  # busy: another process is writing
         try:
             yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            if self.db.in_transaction:  # SQLite may have rolled back already (disk full)
+                self.db.execute("ROLLBACK")
+            if is_storage_error(exc):
+                raise explain(exc, self.path) from None
             raise
-        self.db.execute("COMMIT")
 
     # -- settings ---------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
@@ -117,8 +140,17 @@ class Workspace:
     def count_items(self) -> int:
         return self.db.execute("SELECT count(*) FROM items").fetchone()[0]
 
-    def item_ids(self) -> list[int]:
-        return [r[0] for r in self.db.execute("SELECT id FROM items ORDER BY id")]
+    def item_ids(self, category: str | None = None) -> list[int]:
+        """Every item id in id order; with `category`, only that category's."""
+        if category is None:
+            return [r[0] for r in self.db.execute("SELECT id FROM items ORDER BY id")]
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM items WHERE category = ? ORDER BY id", (category,))]
+
+    def category_counts(self) -> list[tuple[str, int]]:
+        """(category, number of items) for every category in use ('' = none), by name."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT category, count(*) FROM items GROUP BY category ORDER BY category")]
 
     def get_items(self, ids: Sequence[int]) -> list[Item]:
         """Items in the order of `ids` (unknown ids are left out)."""

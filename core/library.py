@@ -1,0 +1,124 @@
+"""The items of a workspace as a library a person browses and edits by hand.
+
+Listing is split in two so a view of 100k items stays fast: `item_ids` answers "which items,
+in which order" in one query, and the view fetches only the pages it shows (`get_items`).
+Edits go through the same path as an import (Workspace.apply_changes in one transaction),
+so a hand-edited item is re-embedded and re-indexed exactly like an imported one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from core.errors import InputError
+from core.ingest import question_key
+from core.ingest.importer import document_text
+from core.records import Item, NewItem
+from core.retrieve import LEXICAL_WEIGHTS
+from core.store import ItemChange, Workspace
+from core.text import clean, token_runs
+
+Embed = Callable[[list[str]], np.ndarray]
+MANUAL_SOURCE = ""  # source_file of items typed in by hand (no spreadsheet behind them)
+
+__all__ = ["add_item", "categories", "delete_items", "filter_query", "get_items", "item_ids",
+           "list_items", "update_item"]
+
+
+def filter_query(text: str) -> str:
+    """An FTS5 expression that keeps items containing every part of `text`.
+
+    A filter narrows as the user types, so every part must match (AND), unlike search, which
+    ranks partial matches. A CJK run is a phrase of its bigrams, which the index holds in
+    order, so it matches only where the run occurs as written (after width and
+    Simplified/Traditional folding). The last part is a prefix: 'pat' already finds
+    'patent'; so is a lone CJK character, which the index holds only inside bigrams."""
+    runs = token_runs(text)
+    parts = []
+    for n, run in enumerate(runs):
+        prefix = n == len(runs) - 1 or (len(run[0]) == 1 and not run[0].isascii())
+        parts.append('"' + " ".join(run) + '"' + ("*" if prefix else ""))
+    return " AND ".join(parts)
+
+
+def item_ids(ws: Workspace, category: str | None = None, text_filter: str = "") -> list[int]:
+    """The ids to show, in display order: best lexical match first when filtering by text,
+    else by id (import order). `category` None: all; '' : items without a category."""
+    match = filter_query(text_filter)
+    if not match:
+        return ws.item_ids(category)
+    ranked = [i for i, _ in ws.lexical_search(match, LEXICAL_WEIGHTS, ws.count_items())]
+    if category is None:
+        return ranked
+    keep = set(ws.item_ids(category))
+    return [i for i in ranked if i in keep]
+
+
+def get_items(ws: Workspace, ids: Sequence[int]) -> list[Item]:
+    """One page of items, in the order of `ids`."""
+    return ws.get_items(ids)
+
+
+def list_items(ws: Workspace, offset: int, limit: int, category: str | None = None,
+               text_filter: str = "") -> list[Item]:
+    """A page of the filtered list (for callers that do not keep the id list)."""
+    ids = item_ids(ws, category, text_filter)
+    return ws.get_items(ids[max(offset, 0): max(offset, 0) + max(limit, 0)])
+
+
+def categories(ws: Workspace) -> list[tuple[str, int]]:
+    """(category, number of items), by name; '' is the items without a category."""
+    return ws.category_counts()
+
+
+def _checked(question: str, answer: str, category: str) -> tuple[str, str, str]:
+    question, answer, category = clean(question), answer.strip(), clean(category)
+    if not question:
+        raise InputError("the question is empty; type the question")
+    if not answer:
+        raise InputError("the answer is empty; type the answer")
+    return question, answer.replace("\r\n", "\n"), category
+
+
+def _store(ws: Workspace, item: NewItem, item_id: int | None, embed: Embed | None) -> Item:
+    key = question_key(item.question)
+    other = ws.item_id_for_question(key)
+    if other is not None and other != item_id:
+        raise InputError(f"item #{other} already has this question; edit that item instead")
+    vector = embed([document_text(item)])[0] if embed is not None else None
+    with ws.transaction():
+        (stored_id,) = ws.apply_changes([ItemChange(item, key, item_id, vector)])
+    return ws.get_items([stored_id])[0]
+
+
+def add_item(ws: Workspace, question: str, answer: str, category: str = "",
+             embed: Embed | None = None) -> Item:
+    """Add an item typed in by hand; `embed` gives it its vector (None: lexical only)."""
+    question, answer, category = _checked(question, answer, category)
+    return _store(ws, NewItem(question, answer, category, MANUAL_SOURCE), None, embed)
+
+
+def update_item(ws: Workspace, item_id: int, question: str, answer: str, category: str = "",
+                embed: Embed | None = None) -> Item:
+    """Change an item's text; it is re-indexed and (with `embed`) re-embedded. Where it came
+    from (file, row, import time) is kept."""
+    (old,) = ws.get_items([item_id]) or [None]
+    if old is None:
+        raise InputError(f"item #{item_id} no longer exists; it may have been deleted")
+    question, answer, category = _checked(question, answer, category)
+    if (question, answer, category) == (old.question, old.answer, old.category):
+        return old
+    item = NewItem(question, answer, category, old.source_file, old.source_row, old.extra)
+    # Re-embed only when the embedded text changed: an answer edit keeps the vector.
+    same_text = document_text(item) == document_text(NewItem(old.question, old.answer))
+    return _store(ws, item, item_id, None if same_text else embed)
+
+
+def delete_items(ws: Workspace, ids: Sequence[int]) -> int:
+    """Delete items (with their index rows and synthetic queries); returns how many."""
+    existing = [it.id for it in ws.get_items(list(dict.fromkeys(ids)))]
+    with ws.transaction():
+        ws.delete_items(existing)
+    return len(existing)
