@@ -1,42 +1,78 @@
-"""The main window: opens a workspace in the background and hosts the pages.
+"""The main window: opens a workspace in the background and hosts the pages; the menus,
+the toolbar with the workspace switcher, shortcuts, drag-and-drop import, and remembering
+the window, tab and workspace between launches.
 
 Pages receive this window as their host and use only:
   host.desk            the open core Desk, or None while opening
   host.desk_changed    Signal(object): a Desk was opened (or None: closed)
+  host.items_changed   Signal(): entries were imported, added, edited or deleted
   host.jobs            JobRunner for anything slower than a blink
+  host.workspace       the name of the open (or opening) workspace
   host.show_status(s)  a line in the status bar
   host.show_error(s)   a readable error (dialog unless tests silence it) + status line
+  host.show_progress(stage, done, total) / host.hide_progress()
+  host.confirm(title, text) -> bool   a Yes/No question (No is the default)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar, QTabWidget
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QTabWidget,
+    QToolBar,
+)
 
+from core import paths
 from core.desk import Desk
+from desktop.import_wizard import IMPORTABLE, ImportWizard
 from desktop.jobs import JobContext, JobRunner
+from desktop.settings import SettingsDialog, app_settings, icon
+from desktop.workspace_bar import WorkspaceSwitcher
 
 log = logging.getLogger("patent_desk.desktop")
+EXPORT_FILTERS = "Excel workbook (*.xlsx);;CSV (*.csv)"
 
 
 class MainWindow(QMainWindow):
     desk_changed = Signal(object)
+    items_changed = Signal()
 
     def __init__(self, workspace: str, dialogs: bool = True) -> None:
         super().__init__()
         self.dialogs = dialogs  # tests turn modal dialogs off; messages still reach the status
+        self.setWindowIcon(icon("app"))
+        self.setAcceptDrops(True)
         self.resize(1100, 720)
         self.desk: Desk | None = None
+        self.workspace = workspace
+        self.log_dir = paths.data_home() / "logs"  # desktop.app sets the one logging uses
+        self.import_wizard: ImportWizard | None = None
         self.jobs = JobRunner(self)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.progress = QProgressBar(maximumWidth=240, visible=False)
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.progress)
-        self.tabs = QTabWidget()
+        self.tabs = QTabWidget(documentMode=True)
         self.setCentralWidget(self.tabs)
+        self.switcher = WorkspaceSwitcher(self)
+        self._build_actions()
+        self._build_menus_and_toolbar()
         self._add_pages()
+        self._restore_state()
+        self.desk_changed.connect(lambda _d: self._sync_actions())
+        self.jobs.busy_changed.connect(lambda _b: self._sync_actions())
         self.open_workspace(workspace)
 
     def _add_pages(self) -> None:
@@ -44,6 +80,76 @@ class MainWindow(QMainWindow):
 
         self.ask_page = AskPage(self)
         self.tabs.addTab(self.ask_page, self.tr("Ask"))
+        from desktop.pages.library import LibraryPage
+
+        self.library_page = LibraryPage(self)
+        self.tabs.addTab(self.library_page, self.tr("Library"))
+        from desktop.pages.improve import ImprovePage
+        from desktop.pages.models import ModelsPage
+
+        self.improve_page = ImprovePage(self)
+        self.tabs.addTab(self.improve_page, self.tr("Improve retrieval"))
+        self.models_page = ModelsPage(self)
+        self.tabs.addTab(self.models_page, self.tr("Models"))
+
+    def _build_actions(self) -> None:
+        def action(text: str, slot: Callable[[], object], shortcut: str | None = None,
+                   icon_name: str | None = None) -> QAction:
+            act = QAction(icon(icon_name), text, self) if icon_name else QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            self.addAction(act)  # shortcuts work whichever page has the focus
+            return act
+
+        self.import_action = action(self.tr("Import…"), self.import_files, "Ctrl+I", "import")
+        self.export_action = action(self.tr("Export…"), self.ask_export, None, "export")
+        self.switch_action = action(self.tr("Switch workspace…"), self.focus_switcher,
+                                    "Ctrl+Shift+W", "workspace")
+        self.settings_action = action(self.tr("Settings…"), self.show_settings, None,
+                                      "settings")
+        self.quit_action = action(self.tr("Quit"), self.close, "Ctrl+Q")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.filter_action = action(self.tr("Filter entries"), self.focus_filter, "Ctrl+F")
+        self.ask_action = action(self.tr("Ask a question"), self.focus_ask, "Ctrl+L")
+        self.log_action = action(self.tr("Open log folder"), self.open_log_folder)
+        self.about_action = action(self.tr("About Patent Desk"), self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.import_action.setToolTip(self.tr("Import spreadsheets (Ctrl+I)"))
+        self.export_action.setToolTip(self.tr("Export the entries to XLSX or CSV"))
+
+    def _build_menus_and_toolbar(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        file_menu.addActions([self.import_action, self.export_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.switch_action)
+        file_menu.addActions(self.switcher.actions())
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu.addActions([self.log_action, self.about_action])
+
+        bar = QToolBar(self.tr("Main"), objectName="main-toolbar", movable=False)
+        bar.setIconSize(QSize(20, 20))  # SVG icons: drawn sharp at any screen scale
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addActions([self.import_action, self.export_action])
+        bar.addSeparator()
+        bar.addWidget(QLabel(self.tr("Workspace:") + " "))
+        bar.addWidget(self.switcher.combo)
+        for act in self.switcher.actions():
+            bar.addAction(act)
+            bar.widgetForAction(act).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.addToolBar(bar)
+
+    def _sync_actions(self) -> None:
+        idle = not self.jobs.busy()
+        for act in (self.import_action, self.export_action):
+            act.setEnabled(idle and self.desk is not None)
+        # Without a Desk too: a workspace that failed to open can still be left or deleted.
+        for act in self.switcher.actions():
+            act.setEnabled(idle)
 
     # -- host services ----------------------------------------------------------------------
     def show_status(self, message: str) -> None:
@@ -64,13 +170,18 @@ class MainWindow(QMainWindow):
     def hide_progress(self) -> None:
         self.progress.setVisible(False)
 
+    def confirm(self, title: str, text: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)  # destroying needs a deliberate yes
+        return box.exec() == QMessageBox.StandardButton.Yes
+
     # -- workspace --------------------------------------------------------------------------
     def open_workspace(self, name: str) -> None:
+        self.close_workspace()
+        self.workspace = name
         self.setWindowTitle(f"Patent Desk — {name}")
-        if self.desk is not None:
-            self.desk.close()
-            self.desk = None
-            self.desk_changed.emit(None)
+        self.switcher.refresh()
         self.show_status(self.tr("Opening workspace…"))
 
         def work(ctx: JobContext) -> Desk:
@@ -82,9 +193,19 @@ class MainWindow(QMainWindow):
         self.jobs.start(work, self._opened, self._open_failed, self.show_progress,
                         self._open_failed)
 
+    def close_workspace(self) -> None:
+        if self.desk is not None:
+            self.desk.close()
+            self.desk = None
+            self.desk_changed.emit(None)
+
     def _opened(self, desk: Desk) -> None:
         self.hide_progress()
+        if desk.ws.name != self.workspace:  # the user switched again while this one opened
+            desk.close()
+            return
         self.desk = desk
+        self.switcher.refresh()  # a first launch has just created the workspace's file
         self.show_status(self.tr("{n} items in workspace '{name}'").format(
             n=desk.ws.count_items(), name=desk.ws.name))
         self.desk_changed.emit(desk)
@@ -93,9 +214,133 @@ class MainWindow(QMainWindow):
         self.hide_progress()
         self.show_error(message)
 
+    # -- import and export ------------------------------------------------------------------
+    def import_files(self, files: list[str] | None = None) -> ImportWizard | None:
+        """Open the import wizard, with `files` already chosen (dropped, or from a script)."""
+        if self.desk is None or self.jobs.busy():
+            self.show_error(self.tr("Wait until the workspace is open and no task is running, "
+                                    "then import."))
+            return None
+        self.import_wizard = ImportWizard(self, [str(f) for f in files or []])
+        self.import_wizard.open()
+        return self.import_wizard
+
+    def ask_export(self) -> None:
+        default = str(Path.home() / f"{self.workspace}.xlsx")
+        path, chosen = QFileDialog.getSaveFileName(self, self.tr("Export entries"), default,
+                                                   EXPORT_FILTERS)
+        if path:
+            if Path(path).suffix.lower() not in (".xlsx", ".csv"):
+                path += ".csv" if "csv" in chosen.lower() else ".xlsx"
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        desk = self.desk
+        if desk is None or self.jobs.busy():
+            return
+        self.show_status(self.tr("Exporting…"))
+
+        def work(_ctx: JobContext) -> int:
+            from core.export import export_items
+
+            return export_items(desk.ws, Path(path))
+
+        def done(n: int) -> None:
+            self.show_status(self.tr("Exported {n} entries to {path}").format(n=n, path=path))
+
+        self.jobs.start(work, done, self.show_error)
+
+    # -- drag and drop: files dropped on the window go to the import wizard ------------------
+    @staticmethod
+    def _dropped_files(event) -> list[str]:  # type: ignore[no-untyped-def]
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        return [u.toLocalFile() for u in urls
+                if u.isLocalFile() and u.toLocalFile().lower().endswith(IMPORTABLE)]
+
+    def dragEnterEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self._dropped_files(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        files = self._dropped_files(event)
+        if files:
+            event.acceptProposedAction()
+            self.import_files(files)
+
+    # -- shortcuts, menus -------------------------------------------------------------------
+    def page_with(self, attribute: str):  # type: ignore[no-untyped-def]
+        for i in range(self.tabs.count()):
+            page = self.tabs.widget(i)
+            if hasattr(page, attribute):
+                return page
+        return None
+
+    def focus_filter(self) -> None:
+        page = self.page_with("filter")
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+            page.filter.setFocus()
+            page.filter.selectAll()
+
+    def focus_ask(self) -> None:
+        page = self.page_with("query")
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+            page.query.setFocus()
+            page.query.selectAll()
+
+    def focus_switcher(self) -> None:
+        self.switcher.combo.setFocus()
+        if self.dialogs:
+            self.switcher.combo.showPopup()
+
+    def show_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self)
+        dialog.accepted.connect(lambda: self.show_status(self.tr(
+            "The new language takes effect when Patent Desk starts again.")))
+        dialog.open()
+        return dialog
+
+    def open_log_folder(self) -> Path:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.show_status(self.tr("The log is in {path}").format(path=self.log_dir))
+        if self.dialogs:  # tests must not launch the desktop's file manager
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_dir)))
+        return self.log_dir
+
+    def show_about(self) -> None:
+        try:
+            version = metadata.version("patent-desk")
+        except metadata.PackageNotFoundError:
+            version = "?"
+        text = self.tr("Patent Desk {version}\n\nAnswers clients' patent questions from your "
+                       "own Q&A knowledge base, offline.").format(version=version)
+        self.show_status(text.splitlines()[0])
+        if self.dialogs:
+            QMessageBox.about(self, self.tr("About Patent Desk"), text)
+
+    # -- remembering the window between launches --------------------------------------------
+    def _restore_state(self) -> None:
+        settings = app_settings()
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        tab = settings.value("window/tab")
+        for i in range(self.tabs.count()):
+            if type(self.tabs.widget(i)).__name__ == tab:
+                self.tabs.setCurrentIndex(i)
+
+    def save_state(self) -> None:
+        settings = app_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        page = self.tabs.currentWidget()
+        # The page's class, not its index or title: pages may be added or translated.
+        settings.setValue("window/tab", type(page).__name__ if page else "")
+        settings.setValue("workspace", self.workspace)
+        settings.sync()
+
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.save_state()
         self.jobs.cancel_all()
-        if self.desk is not None:
-            self.desk.close()
-            self.desk = None
+        self.close_workspace()
         super().closeEvent(event)

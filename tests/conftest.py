@@ -73,6 +73,24 @@ def demo_workspace(demo_file: Path, data_home: Path) -> str:
     return "demo"
 
 
+@pytest.fixture(scope="session")
+def small_tipo_file(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
+    """A 40-entry TIPO workspace (first rows of each demo file), imported once: small
+    enough to tune in a test."""
+    from tests.small_tipo import build_small_workspace
+
+    return build_small_workspace(tmp_path_factory.mktemp("small-home"), encoder)
+
+
+@pytest.fixture
+def small_tipo_workspace(small_tipo_file: Path, data_home: Path) -> str:
+    """A private copy of the small TIPO workspace in this test's data home; returns its name."""
+    target = data_home / "workspaces"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(small_tipo_file, target / "small.sqlite")
+    return "small"
+
+
 def run_cli(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     """Run the real `patent-desk` console script as a user would."""
     exe = Path(sys.executable).with_name("patent-desk")

@@ -16,7 +16,7 @@ def test_window_opens_the_workspace_and_answers_a_question(qtbot, demo_workspace
     assert "725 items" in window.status.text()
     page.query.setText("新型專利技術報告有什麼用？")
     qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.results.count() > 0, timeout=120_000)
+    qtbot.waitUntil(lambda: page.sources.rowCount() > 0, timeout=120_000)
     assert "新型專利技術報告" in page.answer.toPlainText()
     assert "official answer" in window.status.text()
     window.close()

@@ -1,0 +1,1145 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_TW">
+<context>
+    <name>AskPage</name>
+    <message>
+        <location filename="../pages/ask.py" line="75"/>
+        <source>Ask a question, e.g. 新型專利技術報告有什麼用？</source>
+        <translation>輸入問題，例如：新型專利技術報告有什麼用？</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="76"/>
+        <source>Official answer</source>
+        <translation>官方解答</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="78"/>
+        <source>Quote the best matching official answer word for word (no language model).</source>
+        <translation>逐字引用最相符的官方解答（不使用語言模型）。</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="79"/>
+        <source>Generated</source>
+        <translation>生成回答</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="81"/>
+        <source>Let the local language model write an answer from the top entries, citing them.</source>
+        <translation>由本機語言模型根據最相關的條目撰寫回答，並標註出處。</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="85"/>
+        <source>Ask</source>
+        <translation>提問</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="88"/>
+        <source>Copy answer with sources</source>
+        <translation>複製回答與出處</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="90"/>
+        <source>Cited</source>
+        <translation>引用</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="90"/>
+        <source>Question</source>
+        <translation>問題</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="90"/>
+        <source>Category</source>
+        <translation>類別</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="90"/>
+        <source>Score</source>
+        <translation>分數</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="91"/>
+        <source>Found by</source>
+        <translation>找到方式</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="153"/>
+        <source>Writing the answer…</source>
+        <translation>正在撰寫回答…</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="154"/>
+        <source>Searching…</source>
+        <translation>搜尋中…</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="164"/>
+        <source>{stage}…</source>
+        <translation>{stage}…</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="177"/>
+        <source>Sources</source>
+        <translation>出處</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="179"/>
+        <source>lexical</source>
+        <translation>字詞</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="179"/>
+        <source>dense</source>
+        <translation>語意</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="180"/>
+        <source>both</source>
+        <translation>兩者</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="191"/>
+        <source>Answered by: {model}</source>
+        <translation>回答來源：{model}</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="217"/>
+        <source>Entry {id} is no longer in this workspace.</source>
+        <translation>條目 {id} 已不在此工作區中。</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="229"/>
+        <source>Answer and sources copied.</source>
+        <translation>已複製回答與出處。</translation>
+    </message>
+</context>
+<context>
+    <name>CheckPage</name>
+    <message>
+        <location filename="../import_pages.py" line="234"/>
+        <source>Review before importing</source>
+        <translation>匯入前檢查</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="236"/>
+        <source>Import</source>
+        <translation>匯入</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="246"/>
+        <source>Nothing has been changed yet. Import adds these entries to workspace &apos;{name}&apos;.</source>
+        <translation>目前尚未做任何變更。按「匯入」會將這些條目加入工作區「{name}」。</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="250"/>
+        <source>{files} files: {items} entries to import, {skipped} rows skipped.</source>
+        <translation>{files} 個檔案：將匯入 {items} 個條目，略過 {skipped} 列。</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="256"/>
+        <source>{name}: will not be imported. {error}</source>
+        <translation>{name}：不會匯入。{error}</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="264"/>
+        <source>{name}: {items} entries, {skipped} rows skipped ({encoding}; columns {columns})</source>
+        <translation>{name}：{items} 個條目，略過 {skipped} 列（{encoding}；欄位 {columns}）</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="268"/>
+        <source>Row {row}: {reason}</source>
+        <translation>第 {row} 列：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>ColumnsPage</name>
+    <message>
+        <location filename="../import_pages.py" line="104"/>
+        <source>Check how each file is read</source>
+        <translation>確認每個檔案的讀取方式</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="105"/>
+        <source>The first rows as read. Correct the encoding or the columns if they are wrong.</source>
+        <translation>以下是讀取到的前幾列。如有錯誤，請更正編碼或欄位。</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="121"/>
+        <source>File</source>
+        <translation>檔案</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="122"/>
+        <source>Encoding</source>
+        <translation>編碼</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="124"/>
+        <location filename="../import_pages.py" line="187"/>
+        <source>Question</source>
+        <translation>問題</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="125"/>
+        <location filename="../import_pages.py" line="187"/>
+        <source>Answer</source>
+        <translation>解答</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="126"/>
+        <location filename="../import_pages.py" line="189"/>
+        <source>Category</source>
+        <translation>類別</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="129"/>
+        <source>Columns</source>
+        <translation>欄位</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="173"/>
+        <source>(choose a column)</source>
+        <translation>（請選擇欄位）</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="175"/>
+        <location filename="../import_pages.py" line="179"/>
+        <source>(blank)</source>
+        <translation>（空白）</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="177"/>
+        <source>(none)</source>
+        <translation>（無）</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="210"/>
+        <source>{items} entries will be imported; {skipped} rows will be skipped.</source>
+        <translation>將匯入 {items} 個條目；將略過 {skipped} 列。</translation>
+    </message>
+</context>
+<context>
+    <name>Eta</name>
+    <message>
+        <location filename="../pages/tuning_views.py" line="175"/>
+        <source>about {n} s left</source>
+        <translation>約剩 {n} 秒</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="177"/>
+        <source>about {n} min left</source>
+        <translation>約剩 {n} 分鐘</translation>
+    </message>
+</context>
+<context>
+    <name>FilesPage</name>
+    <message>
+        <location filename="../import_pages.py" line="53"/>
+        <source>Choose files</source>
+        <translation>選擇檔案</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="54"/>
+        <source>CSV, TSV, XLSX or JSONL files with a question and an answer column. You can also drop files onto the main window.</source>
+        <translation>含有問題欄與解答欄的 CSV、TSV、XLSX 或 JSONL 檔案。也可以把檔案拖放到主視窗。</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="57"/>
+        <source>Add files…</source>
+        <translation>加入檔案…</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="58"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="71"/>
+        <source>Import spreadsheets</source>
+        <translation>匯入試算表</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="72"/>
+        <source>Spreadsheets ({patterns})</source>
+        <translation>試算表（{patterns}）</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="86"/>
+        <source>{name} — {items} entries, {skipped} rows skipped</source>
+        <translation>{name} — {items} 個條目，略過 {skipped} 列</translation>
+    </message>
+</context>
+<context>
+    <name>ImportWizard</name>
+    <message>
+        <location filename="../import_wizard.py" line="38"/>
+        <source>Import spreadsheets</source>
+        <translation>匯入試算表</translation>
+    </message>
+    <message>
+        <location filename="../import_wizard.py" line="123"/>
+        <source>Import finished: {added} added, {updated} updated.</source>
+        <translation>匯入完成：新增 {added} 個，更新 {updated} 個。</translation>
+    </message>
+    <message>
+        <location filename="../import_wizard.py" line="129"/>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+</context>
+<context>
+    <name>ImprovePage</name>
+    <message>
+        <location filename="../pages/improve.py" line="47"/>
+        <source>Improve retrieval</source>
+        <translation>改善檢索</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="52"/>
+        <source>Write practice queries for every entry, train a small adapter on them, and use it only if it finds the held-out queries&apos; entries better than the current model.</source>
+        <translation>為每個條目產生練習查詢，用它們訓練一個小型適配器；只有在保留測試查詢上找得比目前模型更準時才會啟用。</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="54"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="69"/>
+        <source>Accept</source>
+        <translation>接受</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="70"/>
+        <source>Reject</source>
+        <translation>拒絕</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="71"/>
+        <source>Re-train with reviewed queries</source>
+        <translation>以審閱過的查詢重新訓練</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="73"/>
+        <source>ID</source>
+        <translation>編號</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="73"/>
+        <source>Date</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="73"/>
+        <source>Kind</source>
+        <translation>類型</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="74"/>
+        <source>Training queries</source>
+        <translation>訓練查詢</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="74"/>
+        <source>Active</source>
+        <translation>使用中</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="81"/>
+        <source>Activate</source>
+        <translation>啟用</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="82"/>
+        <source>Roll back to base</source>
+        <translation>還原為基礎模型</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="109"/>
+        <source>Angle:</source>
+        <translation>角度：</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="125"/>
+        <source>Generated queries</source>
+        <translation>產生的查詢</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="126"/>
+        <source>Adapter history</source>
+        <translation>適配器紀錄</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="162"/>
+        <source>All angles</source>
+        <translation>所有角度</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="178"/>
+        <source>query side</source>
+        <translation>查詢端</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="178"/>
+        <source>both sides</source>
+        <translation>雙端</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="199"/>
+        <source>Starting…</source>
+        <translation>開始中…</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="216"/>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="231"/>
+        <source>Generating queries</source>
+        <translation>正在產生查詢</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="232"/>
+        <source>Mining negatives</source>
+        <translation>正在挑選負例</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="233"/>
+        <source>Training</source>
+        <translation>正在訓練</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="234"/>
+        <source>Embedding</source>
+        <translation>正在建立向量</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="235"/>
+        <source>Measuring search quality</source>
+        <translation>正在評估檢索品質</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="236"/>
+        <source>Loading encoder</source>
+        <translation>正在載入編碼器</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="237"/>
+        <source>Loading language model</source>
+        <translation>正在載入語言模型</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="250"/>
+        <source>Done.</source>
+        <translation>完成。</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="252"/>
+        <source>Adapter {id} is now in use: {reason}.</source>
+        <translation>適配器 {id} 已啟用：{reason}。</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="253"/>
+        <source>Adapter {id} was kept aside: {reason}.</source>
+        <translation>適配器 {id} 已保留但未啟用：{reason}。</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="262"/>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="267"/>
+        <source>Cancelled; the model in use is unchanged.</source>
+        <translation>已取消；使用中的模型沒有變更。</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="295"/>
+        <source>Using the base encoder.</source>
+        <translation>使用基礎編碼器。</translation>
+    </message>
+    <message>
+        <location filename="../pages/improve.py" line="296"/>
+        <source>Using adapter {id}.</source>
+        <translation>使用適配器 {id}。</translation>
+    </message>
+</context>
+<context>
+    <name>ItemDialog</name>
+    <message>
+        <location filename="../item_dialog.py" line="22"/>
+        <source>Entry {id}</source>
+        <translation>條目 {id}</translation>
+    </message>
+    <message>
+        <location filename="../item_dialog.py" line="27"/>
+        <source>(none)</source>
+        <translation>（無）</translation>
+    </message>
+    <message>
+        <location filename="../item_dialog.py" line="28"/>
+        <source>{file}, row {row}</source>
+        <translation>{file}，第 {row} 列</translation>
+    </message>
+    <message>
+        <location filename="../item_dialog.py" line="36"/>
+        <source>Question</source>
+        <translation>問題</translation>
+    </message>
+    <message>
+        <location filename="../item_dialog.py" line="37"/>
+        <source>Answer</source>
+        <translation>解答</translation>
+    </message>
+    <message>
+        <location filename="../item_dialog.py" line="38"/>
+        <source>Category</source>
+        <translation>類別</translation>
+    </message>
+    <message>
+        <location filename="../item_dialog.py" line="39"/>
+        <source>Source</source>
+        <translation>來源</translation>
+    </message>
+</context>
+<context>
+    <name>ItemEditor</name>
+    <message>
+        <location filename="../item_editor.py" line="33"/>
+        <source>Edit entry {id}</source>
+        <translation>編輯條目 {id}</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="34"/>
+        <source>New entry</source>
+        <translation>新增條目</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="41"/>
+        <source>(none)</source>
+        <translation>（無）</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="51"/>
+        <source>Question</source>
+        <translation>問題</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="52"/>
+        <source>Answer</source>
+        <translation>解答</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="53"/>
+        <source>Category</source>
+        <translation>類別</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="55"/>
+        <source>{file}, row {row}</source>
+        <translation>{file}，第 {row} 列</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="57"/>
+        <source>typed in by hand</source>
+        <translation>手動輸入</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="59"/>
+        <source>Source</source>
+        <translation>來源</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="73"/>
+        <source>Saving…</source>
+        <translation>儲存中…</translation>
+    </message>
+    <message>
+        <location filename="../item_editor.py" line="83"/>
+        <source>Save</source>
+        <translation>儲存</translation>
+    </message>
+</context>
+<context>
+    <name>ItemTableModel</name>
+    <message>
+        <location filename="../pages/library.py" line="53"/>
+        <source>ID</source>
+        <translation>編號</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="53"/>
+        <source>Question</source>
+        <translation>問題</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="53"/>
+        <source>Answer</source>
+        <translation>解答</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="54"/>
+        <source>Category</source>
+        <translation>類別</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="54"/>
+        <source>Source</source>
+        <translation>來源</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="108"/>
+        <source>typed in by hand</source>
+        <translation>手動輸入</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="109"/>
+        <source>{file}, row {row}</source>
+        <translation>{file}，第 {row} 列</translation>
+    </message>
+</context>
+<context>
+    <name>LibraryPage</name>
+    <message>
+        <location filename="../pages/library.py" line="123"/>
+        <source>Filter entries (Ctrl+F)…</source>
+        <translation>篩選條目（Ctrl+F）…</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="127"/>
+        <source>Add…</source>
+        <translation>新增…</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="128"/>
+        <source>Edit…</source>
+        <translation>編輯…</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="129"/>
+        <source>Delete</source>
+        <translation>刪除</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="182"/>
+        <source>All categories</source>
+        <translation>所有類別</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="184"/>
+        <source>(no category)</source>
+        <translation>（無類別）</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="201"/>
+        <source>{n} entries</source>
+        <translation>{n} 個條目</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="202"/>
+        <source>{shown} of {n} entries</source>
+        <translation>{shown} / {n} 個條目</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="244"/>
+        <source>Saving the entry…</source>
+        <translation>正在儲存條目…</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="257"/>
+        <source>Entry {id} saved.</source>
+        <translation>條目 {id} 已儲存。</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="270"/>
+        <source>Delete entry {id}, “{question}”?</source>
+        <translation>要刪除條目 {id}「{question}」嗎？</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="272"/>
+        <source>Delete these {n} entries?</source>
+        <translation>要刪除這 {n} 個條目嗎？</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="273"/>
+        <source>Delete entries</source>
+        <translation>刪除條目</translation>
+    </message>
+    <message>
+        <location filename="../pages/library.py" line="279"/>
+        <source>{n} entries deleted.</source>
+        <translation>已刪除 {n} 個條目。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../main_window.py" line="82"/>
+        <source>Ask</source>
+        <translation>提問</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="86"/>
+        <source>Library</source>
+        <translation>題庫</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="91"/>
+        <source>Improve retrieval</source>
+        <translation>改善檢索</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="93"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="105"/>
+        <source>Import…</source>
+        <translation>匯入…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="106"/>
+        <source>Export…</source>
+        <translation>匯出…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="107"/>
+        <source>Switch workspace…</source>
+        <translation>切換工作區…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="109"/>
+        <source>Settings…</source>
+        <translation>設定…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="111"/>
+        <source>Quit</source>
+        <translation>結束</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="113"/>
+        <source>Filter entries</source>
+        <translation>篩選條目</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="114"/>
+        <source>Ask a question</source>
+        <translation>提出問題</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="115"/>
+        <source>Open log folder</source>
+        <translation>開啟記錄檔資料夾</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="116"/>
+        <location filename="../main_window.py" line="320"/>
+        <source>About Patent Desk</source>
+        <translation>關於 Patent Desk</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="118"/>
+        <source>Import spreadsheets (Ctrl+I)</source>
+        <translation>匯入試算表（Ctrl+I）</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="119"/>
+        <source>Export the entries to XLSX or CSV</source>
+        <translation>將條目匯出為 XLSX 或 CSV</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="122"/>
+        <source>&amp;File</source>
+        <translation>檔案(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="131"/>
+        <source>&amp;Help</source>
+        <translation>說明(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="134"/>
+        <source>Main</source>
+        <translation>主要</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="139"/>
+        <source>Workspace:</source>
+        <translation>工作區：</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="162"/>
+        <source>Patent Desk</source>
+        <translation>Patent Desk</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="185"/>
+        <source>Opening workspace…</source>
+        <translation>正在開啟工作區…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="209"/>
+        <source>{n} items in workspace &apos;{name}&apos;</source>
+        <translation>工作區「{name}」共有 {n} 個條目</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="221"/>
+        <source>Wait until the workspace is open and no task is running, then import.</source>
+        <translation>請等工作區開啟且沒有進行中的工作後再匯入。</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="230"/>
+        <source>Export entries</source>
+        <translation>匯出條目</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="241"/>
+        <source>Exporting…</source>
+        <translation>匯出中…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="249"/>
+        <source>Exported {n} entries to {path}</source>
+        <translation>已匯出 {n} 個條目到 {path}</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="300"/>
+        <source>The new language takes effect when Patent Desk starts again.</source>
+        <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="306"/>
+        <source>The log is in {path}</source>
+        <translation>記錄檔位於 {path}</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="316"/>
+        <source>Patent Desk {version}
+
+Answers clients&apos; patent questions from your own Q&amp;A knowledge base, offline.</source>
+        <translation>Patent Desk {version}
+
+以您自己的問答知識庫離線回答客戶的專利問題。</translation>
+    </message>
+</context>
+<context>
+    <name>MetricsChart</name>
+    <message>
+        <location filename="../pages/tuning_views.py" line="39"/>
+        <source>before</source>
+        <translation>之前</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="39"/>
+        <source>after</source>
+        <translation>之後</translation>
+    </message>
+</context>
+<context>
+    <name>ModelBox</name>
+    <message>
+        <location filename="../pages/models.py" line="45"/>
+        <source>Name</source>
+        <translation>名稱</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="46"/>
+        <source>Location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="47"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="57"/>
+        <source> (bundled)</source>
+        <translation>（內建）</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsPage</name>
+    <message>
+        <location filename="../pages/models.py" line="70"/>
+        <source>Language model (writes generated answers)</source>
+        <translation>語言模型（撰寫生成回答）</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="71"/>
+        <source>Choose GGUF file…</source>
+        <translation>選擇 GGUF 檔案…</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="71"/>
+        <source>Use bundled model</source>
+        <translation>使用內建模型</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="72"/>
+        <source>Sentence encoder (semantic search)</source>
+        <translation>句向量編碼器（語意搜尋）</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="73"/>
+        <source>Choose encoder folder…</source>
+        <translation>選擇編碼器資料夾…</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="74"/>
+        <source>Use bundled encoder</source>
+        <translation>使用內建編碼器</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="76"/>
+        <source>All cores</source>
+        <translation>全部核心</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="78"/>
+        <source> tokens</source>
+        <translation> 個 token</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="79"/>
+        <source>Apply</source>
+        <translation>套用</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="80"/>
+        <source>Language model settings (this workspace)</source>
+        <translation>語言模型設定（此工作區）</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="82"/>
+        <source>Threads</source>
+        <translation>執行緒</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="83"/>
+        <source>Context size</source>
+        <translation>上下文長度</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="124"/>
+        <source>Choose a GGUF language model</source>
+        <translation>選擇 GGUF 語言模型</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="125"/>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="131"/>
+        <source>Choose a sentence-transformers model folder</source>
+        <translation>選擇 sentence-transformers 模型資料夾</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="141"/>
+        <source>Checking the model…</source>
+        <translation>正在檢查模型…</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="156"/>
+        <source>Model changed.</source>
+        <translation>模型已變更。</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="172"/>
+        <source>Saved; the language model uses them from its next answer.</source>
+        <translation>已儲存；語言模型會從下一次回答開始使用。</translation>
+    </message>
+</context>
+<context>
+    <name>QueryTableModel</name>
+    <message>
+        <location filename="../pages/tuning_views.py" line="82"/>
+        <source>Query</source>
+        <translation>查詢</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="82"/>
+        <source>Angle</source>
+        <translation>角度</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="82"/>
+        <source>Status</source>
+        <translation>狀態</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="82"/>
+        <source>Split</source>
+        <translation>分組</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="83"/>
+        <source>Should find</source>
+        <translation>應找到</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="84"/>
+        <source>generated</source>
+        <translation>已產生</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="84"/>
+        <source>accepted</source>
+        <translation>已接受</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="85"/>
+        <source>edited</source>
+        <translation>已編輯</translation>
+    </message>
+    <message>
+        <location filename="../pages/tuning_views.py" line="85"/>
+        <source>rejected</source>
+        <translation>已拒絕</translation>
+    </message>
+</context>
+<context>
+    <name>RunPage</name>
+    <message>
+        <location filename="../import_pages.py" line="280"/>
+        <source>Importing</source>
+        <translation>匯入中</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="281"/>
+        <source>New and changed entries are embedded for semantic search. Cancel keeps the files already imported.</source>
+        <translation>新增與變更的條目會建立語意搜尋向量。取消時，已匯入完成的檔案會保留。</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="283"/>
+        <source>Starting…</source>
+        <translation>開始中…</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="287"/>
+        <source>File</source>
+        <translation>檔案</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="287"/>
+        <source>Added</source>
+        <translation>新增</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="287"/>
+        <source>Updated</source>
+        <translation>更新</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="287"/>
+        <source>Unchanged</source>
+        <translation>未變更</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="288"/>
+        <source>Skipped</source>
+        <translation>略過</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="323"/>
+        <source>Done: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped.</source>
+        <translation>完成：新增 {added}、更新 {updated}、未變更 {unchanged}、略過 {skipped}。</translation>
+    </message>
+    <message>
+        <location filename="../import_pages.py" line="329"/>
+        <source>The workspace now has {n} entries.</source>
+        <translation>工作區現有 {n} 個條目。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../settings.py" line="73"/>
+        <source>Settings</source>
+        <translation>設定</translation>
+    </message>
+    <message>
+        <location filename="../settings.py" line="75"/>
+        <source>System</source>
+        <translation>跟隨系統</translation>
+    </message>
+    <message>
+        <location filename="../settings.py" line="79"/>
+        <source>A new language takes effect when Patent Desk starts again.</source>
+        <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
+    </message>
+    <message>
+        <location filename="../settings.py" line="86"/>
+        <source>Language</source>
+        <translation>語言</translation>
+    </message>
+</context>
+<context>
+    <name>WorkspaceSwitcher</name>
+    <message>
+        <location filename="../workspace_bar.py" line="39"/>
+        <source>Workspace: one knowledge base with its own settings</source>
+        <translation>工作區：一個擁有自己設定的知識庫</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="41"/>
+        <source>New workspace…</source>
+        <translation>新增工作區…</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="42"/>
+        <source>Rename workspace…</source>
+        <translation>重新命名工作區…</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="43"/>
+        <source>Delete workspace…</source>
+        <translation>刪除工作區…</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="66"/>
+        <source>Wait until the current task ends (or cancel it), then try again.</source>
+        <translation>請等目前的工作結束（或取消它）後再試一次。</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="123"/>
+        <source>Workspace &apos;{name}&apos; was deleted.</source>
+        <translation>工作區「{name}」已刪除。</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="128"/>
+        <source>New workspace</source>
+        <translation>新增工作區</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="129"/>
+        <source>Name of the new workspace:</source>
+        <translation>新工作區的名稱：</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="136"/>
+        <source>Rename workspace</source>
+        <translation>重新命名工作區</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="137"/>
+        <source>New name for workspace &apos;{name}&apos;:</source>
+        <translation>工作區「{name}」的新名稱：</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="145"/>
+        <source>Delete workspace</source>
+        <translation>刪除工作區</translation>
+    </message>
+    <message>
+        <location filename="../workspace_bar.py" line="146"/>
+        <source>Delete workspace &apos;{name}&apos; with all its items, tuned adapters and settings? This cannot be undone.</source>
+        <translation>要刪除工作區「{name}」及其所有條目、訓練過的適配器與設定嗎？此動作無法復原。</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,174 @@
+"""Models: which language model and sentence encoder this workspace uses, how well they fit
+its language, choosing others (checked by core before they are accepted) and the language
+model's threads and context size."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.desk import LLM_CTX_RANGE
+from core.errors import PatentDeskError
+from core.models.info import ModelInfo, models_in_use
+from desktop.jobs import JobContext, bind
+from desktop.pages.ask import BANNER_STYLE
+
+if TYPE_CHECKING:
+    from desktop.main_window import MainWindow
+
+
+class ModelBox(QGroupBox):
+    """One model: what it is, its size, whether it fits, and the two ways to change it."""
+
+    def __init__(self, title: str, choose: str, reset: str) -> None:
+        super().__init__(title)
+        self.name, self.path, self.size = QLabel(), QLabel(wordWrap=True), QLabel()
+        self.warning = QLabel(wordWrap=True, visible=False)
+        self.warning.setStyleSheet(BANNER_STYLE)
+        for label in (self.name, self.path, self.warning):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+        self.path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.choose_button, self.reset_button = QPushButton(choose), QPushButton(reset)
+        form = QFormLayout(self)
+        form.addRow(self.tr("Name"), self.name)
+        form.addRow(self.tr("Location"), self.path)
+        form.addRow(self.tr("Size"), self.size)
+        form.addRow(self.warning)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.choose_button)
+        buttons.addWidget(self.reset_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+
+    def show_info(self, info: ModelInfo | None) -> None:
+        self.name.setText("" if info is None else info.name + (
+            self.tr(" (bundled)") if info.bundled else ""))
+        self.path.setText("" if info is None else info.path)
+        self.size.setText("" if info is None or not info.size_bytes
+                          else f"{info.size_bytes / 1e6:,.1f} MB")
+        self.warning.setText((info.warning or "") if info else "")
+        self.warning.setVisible(bool(info and info.warning))
+        self.reset_button.setEnabled(bool(info and not info.bundled))
+
+
+class ModelsPage(QWidget):
+    def __init__(self, host: MainWindow) -> None:
+        super().__init__()
+        self.host = host
+        self.llm_box = ModelBox(self.tr("Language model (writes generated answers)"),
+                                self.tr("Choose GGUF file…"), self.tr("Use bundled model"))
+        self.encoder_box = ModelBox(self.tr("Sentence encoder (semantic search)"),
+                                    self.tr("Choose encoder folder…"),
+                                    self.tr("Use bundled encoder"))
+        self.threads = QSpinBox(minimum=0, maximum=256)
+        self.threads.setSpecialValueText(self.tr("All cores"))  # shown for 0
+        self.context = QSpinBox(minimum=LLM_CTX_RANGE[0], maximum=LLM_CTX_RANGE[1],
+                                singleStep=1024, suffix=self.tr(" tokens"))
+        self.apply_button = QPushButton(self.tr("Apply"))
+        settings = QGroupBox(self.tr("Language model settings (this workspace)"))
+        form = QFormLayout(settings)
+        form.addRow(self.tr("Threads"), self.threads)
+        form.addRow(self.tr("Context size"), self.context)
+        form.addRow(self.apply_button)
+        self.notes = QLabel(wordWrap=True, visible=False)
+        self.notes.setStyleSheet(BANNER_STYLE)
+        self.notes.setTextFormat(Qt.TextFormat.PlainText)
+        layout = QVBoxLayout(self)
+        for widget in (self.notes, self.llm_box, self.encoder_box, settings):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+        self.llm_box.choose_button.clicked.connect(self._pick_llm)
+        self.llm_box.reset_button.clicked.connect(lambda: self.choose("llm", None))
+        self.encoder_box.choose_button.clicked.connect(self._pick_encoder)
+        self.encoder_box.reset_button.clicked.connect(lambda: self.choose("encoder", None))
+        self.apply_button.clicked.connect(self.apply_settings)
+        host.desk_changed.connect(lambda _desk: self.refresh())
+        host.jobs.busy_changed.connect(lambda _busy: self._sync_enabled())
+        self._sync_enabled()
+
+    def _sync_enabled(self) -> None:
+        # A model must not change under a running job (an answer or a tuning run uses it).
+        idle = self.host.desk is not None and not self.host.jobs.busy()
+        for widget in (self.llm_box, self.encoder_box, self.apply_button):
+            widget.setEnabled(idle)
+
+    def refresh(self) -> None:
+        desk = self.host.desk
+        infos = {i.kind: i for i in models_in_use(desk)} if desk is not None else {}
+        self.llm_box.show_info(infos.get("llm"))
+        self.encoder_box.show_info(infos.get("encoder"))
+        if desk is not None:
+            options = desk.llm_options()
+            self.threads.setValue(options["n_threads"])
+            self.context.setValue(options["n_ctx"])
+        notes = desk.warnings() if desk is not None else []
+        self.notes.setText("\n".join(notes))
+        self.notes.setVisible(bool(notes))
+        self._sync_enabled()
+
+    # -- choosing ---------------------------------------------------------------------------
+    def _pick_llm(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF language model"),
+                                              "", self.tr("GGUF models (*.gguf)"))
+        if path:
+            self.choose("llm", path)
+
+    def _pick_encoder(self) -> None:
+        path = QFileDialog.getExistingDirectory(
+            self, self.tr("Choose a sentence-transformers model folder"))
+        if path:
+            self.choose("encoder", path)
+
+    def choose(self, kind: str, path: str | None) -> None:
+        """Use a model file/folder (None: the bundled one). Core loads it first; a model
+        that cannot serve is refused with the reason, and the previous one stays."""
+        desk = self.host.desk
+        if desk is None or self.host.jobs.busy():
+            return
+        self.host.show_status(self.tr("Checking the model…"))
+
+        def work(ctx: JobContext) -> None:
+            with bind(desk, ctx) as d:
+                d.set_model(kind, path)
+                if kind == "encoder" and d.ws.count_items():
+                    d.ensure_vectors()  # every entry is re-embedded by the new encoder
+                    d.refresh_quality()
+
+        self.host.jobs.start(work, self._chosen, self._refused, self.host.show_progress,
+                             self._refused)
+
+    def _chosen(self, _result: object) -> None:
+        self.host.hide_progress()
+        self.refresh()
+        self.host.show_status(self.tr("Model changed."))
+
+    def _refused(self, message: str) -> None:
+        self.host.hide_progress()
+        self.refresh()
+        self.host.show_error(message)
+
+    def apply_settings(self) -> None:
+        desk = self.host.desk
+        if desk is None or self.host.jobs.busy():
+            return
+        try:
+            desk.set_llm_options(self.context.value(), self.threads.value())
+        except PatentDeskError as exc:
+            self.host.show_error(str(exc))
+            return
+        self.host.show_status(self.tr("Saved; the language model uses them from its next "
+                                      "answer."))
+

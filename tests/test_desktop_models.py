@@ -1,0 +1,101 @@
+"""The Models page with the real bundled models: what is in use and how well it fits, bad
+model files refused with a clear message (the old model stays), a good one accepted, the
+bundled reset, and the LLM's threads and context size stored in the workspace."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from core.models import bundled_encoder, bundled_llm
+from desktop.main_window import MainWindow
+from tests.desktop_helpers import open_window, wait_idle
+
+
+def choose(qtbot, window: MainWindow, kind: str, path: Path | None) -> None:
+    window.models_page.choose(kind, None if path is None else str(path))
+    wait_idle(qtbot, window)
+
+
+def test_models_page_shows_the_models_and_their_fit(qtbot, small_tipo_workspace: str):
+    window = open_window(qtbot, small_tipo_workspace)
+    page = window.models_page
+    window.tabs.setCurrentWidget(page)
+    llm, encoder = page.llm_box, page.encoder_box
+    assert llm.name.text() == "SmolLM2-135M-Instruct (Q4_1) (bundled)"
+    assert llm.path.text() == str(bundled_llm().path)
+    assert llm.size.text() == f"{bundled_llm().path.stat().st_size / 1e6:,.1f} MB"
+    assert llm.warning.isVisible() and "English only" in llm.warning.text()
+    assert "mostly Chinese" in llm.warning.text()
+    assert encoder.name.text() == "all-MiniLM-L6-v2 (bundled)"
+    assert encoder.warning.isVisible() and "English only" in encoder.warning.text()
+    assert not llm.reset_button.isEnabled()  # already the bundled one
+    window.close()
+
+
+def test_bad_models_are_refused_and_the_old_ones_stay(qtbot, small_tipo_workspace: str,
+                                                      tmp_path: Path):
+    window = open_window(qtbot, small_tipo_workspace)
+    page = window.models_page
+    window.tabs.setCurrentWidget(page)
+    truncated = tmp_path / "truncated.gguf"
+    with open(bundled_llm().path, "rb") as source, open(truncated, "wb") as target:
+        target.write(source.read(3_000_000))  # a GGUF header, most of the tensors missing
+    choose(qtbot, window, "llm", truncated)
+    refused = window.status.text()
+    assert str(truncated) in refused and ("is truncated" in refused or "cannot load" in refused)
+    assert page.llm_box.name.text().startswith("SmolLM2")
+    assert window.desk.ws.get_setting("models.llm") is None
+
+    no_weights = tmp_path / "encoder"
+    shutil.copytree(bundled_encoder().path, no_weights)
+    (no_weights / "model.safetensors").unlink()
+    choose(qtbot, window, "encoder", no_weights)
+    assert "has no model weights" in window.status.text()
+    assert page.encoder_box.name.text() == "all-MiniLM-L6-v2 (bundled)"
+    assert window.desk.ws.get_setting("models.encoder") is None
+    assert page.llm_box.isEnabled() and page.encoder_box.isEnabled()  # usable again
+    window.close()
+
+
+def test_choose_a_gguf_then_go_back_to_the_bundled_one(qtbot, small_tipo_workspace: str,
+                                                       tmp_path: Path):
+    window = open_window(qtbot, small_tipo_workspace)
+    page = window.models_page
+    window.tabs.setCurrentWidget(page)
+    mine = tmp_path / "my-model.gguf"
+    shutil.copy(bundled_llm().path, mine)
+    choose(qtbot, window, "llm", mine)
+    assert window.status.text() == "Model changed."
+    assert page.llm_box.name.text() == "my-model.gguf"
+    assert page.llm_box.path.text() == str(mine)
+    assert not page.llm_box.warning.isVisible()  # a local file's languages are not known
+    assert page.llm_box.reset_button.isEnabled()
+    qtbot.mouseClick(page.llm_box.reset_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert page.llm_box.name.text().endswith("(bundled)")
+    assert window.desk.ws.get_setting("models.llm") is None
+    window.close()
+
+
+def test_threads_and_context_size_are_stored_in_the_workspace(qtbot,
+                                                              small_tipo_workspace: str):
+    window = open_window(qtbot, small_tipo_workspace)
+    page = window.models_page
+    window.tabs.setCurrentWidget(page)
+    assert (page.threads.value(), page.context.value()) == (0, 4096)
+    assert page.threads.text() == "All cores"
+    page.threads.setValue(1)
+    page.context.setValue(2048)
+    qtbot.mouseClick(page.apply_button, Qt.MouseButton.LeftButton)
+    assert window.desk.llm_options() == {"n_ctx": 2048, "n_threads": 1}
+    assert window.desk.llm.n_ctx == 2048  # the model loads with them
+    window.close()
+
+    again = open_window(qtbot, small_tipo_workspace)
+    page = again.models_page
+    again.tabs.setCurrentWidget(page)
+    assert (page.threads.value(), page.context.value()) == (1, 2048)
+    again.close()
