@@ -127,22 +127,10 @@ def test_activate_and_roll_back(small: Desk):
     assert small.retriever().dense(query, 3) == base
 
 
-def test_symmetric_tuning_re_embeds_the_items_when_activated(small: Desk):
-    options = TuneOptions(per_angle=1, hard=1, random=0, max_train=100,
-                          train=TrainConfig(kind="symmetric", epochs=1))
-    small.tune(options, llm_angles="off")
-    [adapter] = AdapterStore(small.ws).list()
-    small.activate_adapter(adapter.id)
-    assert small.ws.vector_encoder() == f"{small.encoder.id}+adapter:{adapter.id}"
-    assert small.search("專利師", 3)  # dense still answers with the re-embedded vectors
-    small.activate_adapter(None)
-    assert small.ws.vector_encoder() == small.encoder.id
-
-
 def test_tune_adapters_and_eval_from_the_cli(tmp_path: Path, data_home: Path):
     assert run_cli("import", *map(str, SMALL), home=data_home).returncode == 0
-    tuned = run_cli("tune", "--json", "--epochs", "1", "--per-angle", "1", "--max-train", "200",
-                    home=data_home)
+    tuned = run_cli("tune", "--json", "--kind", "query", "--epochs", "1", "--per-angle", "1",
+                    "--max-train", "200", home=data_home)
     assert tuned.returncode == 0, tuned.stderr
     report = json.loads(tuned.stdout)
     for key in ("generate_s", "mine_s", "train_s", "eval_s", "queries_per_angle", "before",
@@ -190,3 +178,5 @@ def test_one_click_teaches_an_encoder_that_cannot_read_the_workspace(small: Desk
     assert small.encoder.unknown_ratio(sample) < 0.02 < before
     assert small.ws.vector_encoder() == f"{small.encoder.id}+adapter:{adapter.id}"
     assert small.search("专利师", 3)  # Simplified input meets the taught characters
+    small.activate_adapter(None)  # roll back: the base vectors come back
+    assert small.ws.vector_encoder() == small.encoder.id
