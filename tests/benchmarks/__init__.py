@@ -1,0 +1,1 @@
+"""Benchmarks of Patent Desk: `python -m tests.benchmarks --help` (see docs/benchmarks.md)."""

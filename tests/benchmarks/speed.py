@@ -1,0 +1,200 @@
+"""Throughput, each as a ratio to a limit measured in the same process on the same data:
+import+index rows/s (the TIPO files and a synthetic spreadsheet) against parsing plus raw
+SentenceTransformer.encode; embedding docs/s against raw encode; LLM tokens/s of the query
+generator (core.augment) against raw llama-cpp-python on the same prompts."""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks.common import (
+    DEMO_DIR,
+    Profile,
+    corpus_csv,
+    current_rss_mb,
+    log,
+    peak_rss_mb,
+)
+
+
+def demo_items() -> list[Any]:
+    from core.ingest import parse_file
+
+    return [it for f in sorted(DEMO_DIR.glob("*.csv")) for it in parse_file(f).items]
+
+
+def synthetic_rows(n: int, seed: int = 7) -> list[tuple[str, str, str]]:
+    """Question/answer/category rows recombined from the TIPO items (realistic characters
+    and lengths); every question is unique."""
+    rng = random.Random(seed)
+    base = demo_items()
+    rows = []
+    for i in range(n):
+        a, b, c = rng.choice(base), rng.choice(base), rng.choice(base)
+        question = a.question[: len(a.question) // 2] + b.question[len(b.question) // 2 :]
+        start = rng.randrange(max(1, len(c.answer) - 200))
+        rows.append((f"{question}（{i}）", c.answer[start : start + 300], a.category))
+    return rows
+
+
+def write_sheet(rows: list[tuple[str, str, str]], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["題目", "解答", "類別"])
+        writer.writerows(rows)
+    return path
+
+
+def _raw_encode(encoder: Any, texts: list[str]) -> float:
+    """Seconds for plain SentenceTransformer.encode (batch 32, normalised) of `texts`."""
+    started = time.perf_counter()
+    encoder.model.encode(texts, batch_size=32, normalize_embeddings=True,
+                         convert_to_numpy=True, show_progress_bar=False)
+    return time.perf_counter() - started
+
+
+def _db_bytes(path: Path) -> int:
+    return sum(os.path.getsize(p) for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def import_case(name: str, files: list[Path], questions: list[str], encoder: Any,
+                limit_sample: int, raw_encode_s: float | None = None) -> dict[str, Any]:
+    """Import `files` into a fresh workspace; the limit is parsing the files plus raw
+    encoding of (a sample of) the same questions, scaled to all rows (`raw_encode_s`: that
+    time for all of them, when already measured)."""
+    from core.desk import Desk
+    from core.ingest import parse_file
+
+    started = time.perf_counter()
+    for f in files:
+        parse_file(f)
+    parse_s = time.perf_counter() - started
+    sample = questions if raw_encode_s is not None else questions[:limit_sample]
+    encode_s = raw_encode_s if raw_encode_s is not None else (
+        _raw_encode(encoder, sample) * len(questions) / max(1, len(sample)))
+    rss_before = current_rss_mb()
+    started = time.perf_counter()
+    with Desk(name, encoder=encoder) as desk:
+        desk.import_files(files)
+        rows = desk.ws.count_items()
+        path = desk.ws.path
+    app_s = time.perf_counter() - started
+    limit_s = parse_s + encode_s
+    return {"rows": rows, "app_s": round(app_s, 2), "app_rows_per_s": round(rows / app_s, 1),
+            "parse_s": round(parse_s, 2), "raw_encode_s": round(encode_s, 2),
+            "limit_sample": len(sample), "limit_rows_per_s": round(rows / limit_s, 1),
+            "ratio": round(limit_s / app_s, 3), "db_bytes": _db_bytes(path),
+            "db_bytes_per_item": round(_db_bytes(path) / max(1, rows), 1),
+            "rss_growth_mb": round(current_rss_mb() - rss_before, 1),
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def embedding_case(encoder: Any, texts: list[str]) -> dict[str, Any]:
+    """Encoder.encode_documents (what import uses) vs raw encode on the same texts."""
+    encoder.model.encode(texts[:32], show_progress_bar=False)  # warm-up
+    raw_s = _raw_encode(encoder, texts)
+    started = time.perf_counter()
+    encoder.encode_documents(texts)
+    app_s = time.perf_counter() - started
+    return {"texts": len(texts), "app_docs_per_s": round(len(texts) / app_s, 1),
+            "raw_docs_per_s": round(len(texts) / raw_s, 1), "ratio": round(raw_s / app_s, 3),
+            "raw_s": raw_s}
+
+
+def run_import(profile: Profile, work: Path) -> dict[str, Any]:
+    from core.ingest import parse_file
+    from tests.benchmarks.quality import load_encoder
+
+    started = time.perf_counter()
+    encoder = load_encoder()
+    out: dict[str, Any] = {"encoder_load_s": round(time.perf_counter() - started, 2)}
+    files = sorted(DEMO_DIR.glob("*.csv"))
+    if profile.speed_corpus_rows is not None:
+        files = [corpus_csv(("patent_qa.csv", "utility_model_report_qa.csv"),
+                            profile.speed_corpus_rows, work / "corpus" / "speed.csv")]
+    questions = [it.question for f in files for it in parse_file(f).items]
+    log(f"speed: embedding {len(questions)} TIPO questions, app vs raw")
+    out["embedding"] = embedding_case(encoder, questions)
+    log("speed: importing the TIPO files")
+    out["import_tipo"] = import_case("speed-tipo", files, questions, encoder, len(questions),
+                                     out["embedding"]["raw_s"])
+    rows = synthetic_rows(profile.synthetic_rows)
+    sheet = write_sheet(rows, work / "corpus" / f"synthetic-{len(rows)}.csv")
+    log(f"speed: importing a synthetic {len(rows)}-row spreadsheet")
+    out["import_synthetic"] = import_case("speed-synthetic", [sheet], [r[0] for r in rows],
+                                          encoder, profile.limit_sample)
+    sheet.unlink()
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+# -- LLM -------------------------------------------------------------------------------------
+def run_llm(profile: Profile, workspace: str = "bench") -> dict[str, Any]:
+    """LLMAngles (core.augment) vs llama_cpp.Llama.create_chat_completion on the very same
+    messages, interleaved call by call; tokens are counted the same way on both sides."""
+    from llama_cpp import Llama
+
+    from core.augment.llm_angles import LLMAngles
+    from core.models import llm_source
+    from core.models.llm import LocalLLM
+    from core.store import Workspace
+
+    source = llm_source(None)
+    threads = profile.llm_threads or max(1, os.cpu_count() or 1)  # LocalLLM's default: all
+    started = time.perf_counter()
+    llm = LocalLLM(source, n_threads=profile.llm_threads)
+    load_s = time.perf_counter() - started
+    raws = {"raw": Llama(model_path=str(source.path), n_ctx=llm.n_ctx, seed=7,
+                         n_threads=threads, verbose=False)}
+    if threads > 1:
+        raws["raw1"] = Llama(model_path=str(source.path), n_ctx=llm.n_ctx, seed=7,
+                             n_threads=1, verbose=False)
+    angles = LLMAngles(llm, k=3, max_tokens=profile.llm_max_tokens)
+    with Workspace.open(workspace) as ws:
+        ids = ws.item_ids()
+        step = max(1, len(ids) // max(1, profile.llm_items))
+        items = ws.get_items(ids[::step][: profile.llm_items])
+    if not items:  # the quality stage did not build its workspace: use the files
+        from core.records import Item
+
+        items = [Item(n, it.question, it.answer, it.category, "", 0, "", "", "")
+                 for n, it in enumerate(demo_items()[: profile.llm_items], start=1)]
+    calls = []
+    for item in items:
+        for role in profile.llm_roles:
+            log(f"speed: LLM angle {role} for item {item.id}, app then raw")
+            _, stats = angles.generate(item, [role])
+            messages = angles.messages(item, role)
+            call = {"item": item.id, "role": role,
+                    "prompt_tokens": sum(llm.count_tokens(m["content"]) for m in messages),
+                    "app_tokens": stats[role].tokens, "app_s": round(stats[role].seconds, 3)}
+            for key, model in raws.items():
+                t0 = time.perf_counter()
+                reply = model.create_chat_completion(
+                    messages=messages, max_tokens=profile.llm_max_tokens,
+                    temperature=angles.temperature, repeat_penalty=1.15)
+                seconds = time.perf_counter() - t0
+                text = reply["choices"][0]["message"]["content"] or ""  # type: ignore[index]
+                call.update({f"{key}_tokens": llm.count_tokens(text),
+                             f"{key}_s": round(seconds, 3)})
+            calls.append(call)
+    app_t, app_s = sum(c["app_tokens"] for c in calls), sum(c["app_s"] for c in calls)
+    raw_t, raw_s = sum(c["raw_tokens"] for c in calls), sum(c["raw_s"] for c in calls)
+    app_rate = app_t / app_s if app_s else 0.0
+    raw_rate = raw_t / raw_s if raw_s else 0.0
+    one_t = sum(c.get("raw1_tokens", 0) for c in calls)
+    one_s = sum(c.get("raw1_s", 0.0) for c in calls)
+    return {"model": source.name, "load_s": round(load_s, 2), "calls": calls,
+            "threads": threads, "raw_1_thread_tokens_per_s": round(one_t / one_s, 2)
+            if one_s else None,
+            "max_tokens": profile.llm_max_tokens, "roles": list(profile.llm_roles),
+            "app_tokens_per_s": round(app_rate, 2), "raw_tokens_per_s": round(raw_rate, 2),
+            "ratio": round(app_rate / raw_rate, 3) if raw_rate else None,
+            "reported_by_app": round(angles.tokens_per_second, 2),
+            "peak_rss_mb": peak_rss_mb()}
