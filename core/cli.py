@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -161,13 +162,20 @@ def cmd_models(args: argparse.Namespace) -> int:
             if args.action == "set-encoder" and desk.ws.count_items():
                 desk.ensure_vectors()
                 desk.refresh_quality()
+        elif args.action == "set-llm-url":
+            if not args.path:
+                raise PatentDeskError("models set-llm-url needs a URL (or 'none')")
+            desk.set_llm_url(None if args.path == "none" else args.path)
         info = {"encoder": encoder_source(desk.ws.get_setting("models.encoder")).id,
                 "llm": llm_source(desk.ws.get_setting("models.llm")).id,
-                "warnings": desk.warnings()}
+                "llm_url": desk.llm_url(), "warnings": desk.warnings()}
         if args.json:
             _print_json(info)
         else:
             print(f"encoder: {info['encoder']}\nllm:     {info['llm']}")
+            if info["llm_url"]:
+                print(f"llm server: {info['llm_url']} (answers and LLM angles are written "
+                      "there)")
             _warn(desk)
     return 0
 
@@ -319,9 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_workspaces)
 
     p = sub.add_parser("models", parents=[common], help="show or choose the models")
-    p.add_argument("action", nargs="?", choices=("show", "set-encoder", "set-llm"),
+    p.add_argument("action", nargs="?", choices=("show", "set-encoder", "set-llm", "set-llm-url"),
                    default="show")
-    p.add_argument("path", nargs="?", help="model folder / .gguf file, or 'bundled'")
+    p.add_argument("path", nargs="?", help="model folder / .gguf file, or 'bundled'; "
+                   "for set-llm-url an OpenAI-compatible server (http://host:port/v1) or 'none'")
     p.set_defaults(func=cmd_models)
     cli_data.add_commands(sub, common)  # backup, restore, export
     return parser
@@ -342,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PatentDeskError as exc:
         cli_data.report_error(exc)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # `patent-desk search … | head` stopped reading: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return 0
     except Exception as exc:  # storage failures (busy, disk full, read-only): one line
         if not cli_data.fail_storage(exc, args):
             raise

@@ -5,6 +5,7 @@ Models load lazily (the encoder costs seconds, the LLM more) and only once per D
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from core.ingest.importer import import_file
 from core.models import ModelSource, encoder_source, llm_source
 from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
+from core.models.remote_llm import URL_ENV, RemoteLLM
 from core.records import ImportReport, ImportSource, Item
 from core.retrieve import Hit, Retriever
 from core.store import Workspace
@@ -37,6 +39,8 @@ from core.tune.dataset import llm_fits
 if TYPE_CHECKING:
     from core.tune.loop import TuneOptions, TuneReport
 
+LLM = LocalLLM | RemoteLLM
+
 Progress = Callable[[str, int, int], None]
 DEMO = "demo"
 UNKNOWN_WARN_RATIO = 0.2
@@ -47,7 +51,7 @@ LLM_CTX_RANGE = (1024, 32768)  # below ~1k tokens not even one source fits besid
 class Desk:
     def __init__(self, workspace: str = "default", progress: Progress | None = None,
                  cancel: threading.Event | None = None, encoder: Encoder | None = None,
-                 llm: LocalLLM | None = None) -> None:
+                 llm: LLM | None = None) -> None:
         """`encoder`/`llm`: already-loaded models to share (they must be the ones the
         workspace's settings name); by default each loads on first use."""
         seed_demo = workspace == DEMO and not paths.workspace_path(DEMO).exists()
@@ -97,15 +101,33 @@ class Desk:
         return f"{base}+adapter:{active.id}" if active and active.kind == "symmetric" else base
 
     @property
-    def llm(self) -> LocalLLM:
+    def llm(self) -> LLM:
         if self._llm is None:
             self._report("loading language model", 0, 1)
-            self._llm = self._load_llm(llm_source(self.ws.get_setting("models.llm")))
+            url = self.llm_url()
+            self._llm = (RemoteLLM(url, n_ctx=self.llm_options()["n_ctx"]) if url else
+                         self._load_llm(llm_source(self.ws.get_setting("models.llm"))))
         return self._llm
 
     def _load_llm(self, source: ModelSource) -> LocalLLM:
         options = self.llm_options()
         return LocalLLM(source, n_ctx=options["n_ctx"], n_threads=options["n_threads"] or None)
+
+    def llm_url(self) -> str | None:
+        """The OpenAI-compatible server answering for this workspace, or None for the
+        in-process model: PATENT_DESK_LLM_URL wins over the workspace's setting."""
+        return os.environ.get(URL_ENV) or self.ws.get_setting("llm.url") or None
+
+    def set_llm_url(self, url: str | None) -> None:
+        """Use the server at `url` (checked first: an unreachable one is refused and the
+        setting stays as it was), or with None the model on this computer again."""
+        if url:
+            llm = RemoteLLM(url, n_ctx=self.llm_options()["n_ctx"])
+            self.ws.set_setting("llm.url", llm.url)
+            self._llm = llm
+        else:
+            self.ws.delete_setting("llm.url")
+            self._llm = None
 
     def llm_options(self) -> dict[str, int]:
         """The LLM's context size and threads (0 = all cores), from the workspace settings."""
@@ -198,11 +220,19 @@ class Desk:
     def refresh_quality(self) -> FusionCalibration | None:
         """Re-measure how well each channel retrieves here, and what the encoder can read."""
         self._report("measuring search quality", 0, 1)
+        self._measure_reading()
+        return calibrate_fusion(self.retriever())
+
+    def _measure_reading(self) -> None:
+        """How much of the workspace the encoder cannot read: `ratio` as the base model reads
+        it (what tuning decides by), `read_ratio` with the active adapter's taught characters
+        (what the user is warned about)."""
         items = self.ws.get_items(self.ws.item_ids()[:300])
         sample = [f"{it.question} {it.answer}" for it in items]
+        encoder = self.encoder
         self.ws.set_setting("encoder.unknown_ratio", {
-            "encoder": self.encoder.id, "ratio": round(self.encoder.unknown_ratio(sample), 4)})
-        return calibrate_fusion(self.retriever())
+            "encoder": encoder.id, "ratio": round(encoder.unknown_ratio(sample, base=True), 4),
+            "read_ratio": round(encoder.unknown_ratio(sample), 4)})
 
     # -- editing items by hand (core.library; the GUI's Library page) ------------------------
     def _embed_one(self, texts: list[str]) -> np.ndarray:
@@ -246,7 +276,7 @@ class Desk:
         require_items(self)
         self.ensure_vectors()
         llm, skipped = None, None
-        if llm_angles == "auto":
+        if llm_angles == "auto" and not self.llm_url():  # a served model is the user's choice
             skipped = llm_fits(llm_source(self.ws.get_setting("models.llm")), self.ws)
         if llm_angles != "off" and not skipped:
             llm = self.llm
@@ -257,6 +287,7 @@ class Desk:
         if report.activated:  # re-embedding forgot the fusion weight measured on held-out
             self.ws.set_setting("fusion", {"dense_weight": report.fusion_weight,
                                            "source": "heldout", "adapter": report.adapter_id})
+            self._measure_reading()  # the adapter may have taught the encoder characters
         return report
 
     def default_tune_options(self, kind: str = "auto") -> TuneOptions:
@@ -272,6 +303,7 @@ class Desk:
         """Switch to an adapter (None: the base encoder); re-embeds if it is symmetric."""
         info = activate(self.ws, adapter_id)
         self.ensure_vectors()
+        self._measure_reading()
         weight = info.metrics.get("fusion_weight") if info else None
         if weight is not None:
             self.ws.set_setting("fusion", {"dense_weight": weight, "source": "heldout",
@@ -293,9 +325,6 @@ class Desk:
             info = AdapterStore(self.ws).get(wanted) if wanted is not None else None
             if wanted is not None and info is None:
                 raise PatentDeskError(f"no adapter {adapter}; see: patent-desk adapters list")
-            if info is not None and info.kind == "symmetric" and wanted != active:
-                raise PatentDeskError(f"adapter {wanted} re-embeds the items; activate it "
-                                      "first (patent-desk adapters activate ID)")
             if wanted != active:
                 if info is None:
                     encoder.detach_adapter()
@@ -305,7 +334,16 @@ class Desk:
                     weight = info.metrics.get("fusion_weight")
         used = encoder.adapter.id if encoder.adapter else None
         try:
-            result = evaluate_retrievers(Retriever(self.ws, encoder, weight), queries)
+            documents = None
+            if encoder.doc_space_id != self.ws.vector_encoder():
+                # The stored vectors belong to another (symmetric) adapter: read the items
+                # with this one in memory, leaving the index as it is.
+                ids = self.ws.item_ids()
+                texts = [it.question for it in self.ws.get_items(ids)]
+                documents = (ids, encoder.encode_documents(texts, progress=self.progress,
+                                                           cancel=self.cancel))
+            result = evaluate_retrievers(Retriever(self.ws, encoder, weight, documents),
+                                         queries)
         finally:
             self._encoder_adapter_reset()
         return {"n": len(queries), "unknown_gold": unknown, "adapter": used, **result}
@@ -319,13 +357,15 @@ class Desk:
         """Plain-language warnings about how well the models fit this workspace."""
         out = []
         unknown = self.ws.get_setting("encoder.unknown_ratio") or {}
-        if unknown.get("ratio", 0) >= UNKNOWN_WARN_RATIO:
-            name = self._encoder.name if self._encoder else unknown.get("encoder", "the encoder")
+        ratio = unknown.get("read_ratio", unknown.get("ratio", 0))
+        if ratio >= UNKNOWN_WARN_RATIO:
+            name = (self._encoder.name if self._encoder
+                    else unknown.get("encoder", "the encoder").removeprefix("bundled:"))
             out.append(
-                f"The encoder {name} cannot read {unknown['ratio']:.0%} of this workspace's "
+                f"The encoder {name} cannot read {ratio:.0%} of this workspace's "
                 "text (unknown tokens), so semantic search is weak here; choose a multilingual "
                 "encoder (patent-desk models set-encoder FOLDER).")
-        llm = self._llm.source if self._llm else None
+        llm = self._llm.source if isinstance(self._llm, LocalLLM) else None
         if llm and llm.languages and self.language() not in llm.languages:
             out.append(
                 f"The language model {llm.name} is small and English-only: its answers to "

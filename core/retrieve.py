@@ -94,15 +94,23 @@ class Retriever:
     """Searches one workspace. The encoder is optional: without it, only lexical works."""
 
     def __init__(self, workspace: Workspace, encoder: QueryEncoder | None = None,
-                 weight: float | None = None) -> None:
-        """`weight`: the dense weight of hybrid; by default the one measured in the workspace."""
+                 weight: float | None = None,
+                 documents: tuple[Sequence[int], np.ndarray] | None = None) -> None:
+        """`weight`: the dense weight of hybrid; by default the one measured in the workspace.
+        `documents`: item ids and their vectors in the encoder's space, searched exactly in
+        memory instead of the stored index (evaluating an adapter that is not active)."""
         self.ws = workspace
         self.encoder = encoder
         self.weight = weight
+        self.documents = documents
 
     @property
     def dense_ready(self) -> bool:
-        return (self.encoder is not None and self.ws.vector_dim() is not None
+        if self.encoder is None:
+            return False
+        if self.documents is not None:
+            return True
+        return (self.ws.vector_dim() is not None
                 and self.ws.vector_encoder() == self.encoder.doc_space_id)
 
     def dense_weight(self) -> float:
@@ -122,6 +130,11 @@ class Retriever:
         if vector is None:
             assert self.encoder is not None
             vector = self.encoder.encode_queries([query])[0]
+        if self.documents is not None:
+            ids, matrix = self.documents
+            scores = matrix @ np.asarray(vector, dtype=np.float32)  # normalised: cosines
+            top = np.argsort(-scores)[:k]
+            return [(int(ids[i]), float(scores[i])) for i in top]
         return self.ws.vector_search(vector, k)
 
     def ranked(self, query: str, mode: str = "hybrid", k: int = 10,

@@ -91,10 +91,11 @@ def small_tipo_workspace(small_tipo_file: Path, data_home: Path) -> str:
     return "small"
 
 
-def run_cli(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    """Run the real `patent-desk` console script as a user would."""
+def run_cli(*args: str, home: Path, timeout: int = 600,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `patent-desk` console script as a user would (`env`: extra variables)."""
     exe = Path(sys.executable).with_name("patent-desk")
-    env = {**os.environ, "PATENT_DESK_HOME": str(home)}
+    env = {**os.environ, "PATENT_DESK_HOME": str(home), **(env or {})}
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env,
                           timeout=timeout, check=False)
 

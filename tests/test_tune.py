@@ -163,7 +163,8 @@ def test_tune_adapters_and_eval_from_the_cli(tmp_path: Path, data_home: Path):
     assert json.loads(base.stdout)["retrievers"]["lexical"] == result["retrievers"]["lexical"]
 
 
-def test_one_click_teaches_an_encoder_that_cannot_read_the_workspace(small: Desk):
+def test_one_click_teaches_an_encoder_that_cannot_read_the_workspace(small: Desk,
+                                                                     tmp_path: Path):
     from dataclasses import replace
 
     options = small.default_tune_options()
@@ -178,5 +179,13 @@ def test_one_click_teaches_an_encoder_that_cannot_read_the_workspace(small: Desk
     assert small.encoder.unknown_ratio(sample) < 0.02 < before
     assert small.ws.vector_encoder() == f"{small.encoder.id}+adapter:{adapter.id}"
     assert small.search("专利师", 3)  # Simplified input meets the taught characters
+    assert not any("cannot read" in w for w in small.warnings())  # no stale warning
+    assert small.default_tune_options().train.kind == "symmetric"  # the base still cannot
+    queries = tmp_path / "own.jsonl"
+    queries.write_text("\n".join(json.dumps({"query": q, "gold": q}, ensure_ascii=False)
+                                 for q in sample[:20]), encoding="utf-8")
+    base = small.evaluate(str(queries), "none")  # items read by the base encoder in memory
+    assert base["adapter"] is None and base["retrievers"]["dense"]["hit@10"] > 0.5
+    assert small.ws.vector_encoder() == f"{small.encoder.id}+adapter:{adapter.id}"
     small.activate_adapter(None)  # roll back: the base vectors come back
     assert small.ws.vector_encoder() == small.encoder.id

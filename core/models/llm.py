@@ -49,7 +49,7 @@ class LocalLLM:
                 continue
             yield piece
             text += piece
-            if _degenerate(text):
+            if degenerate(text):
                 break  # small models loop; stop rather than print the same line again
 
     def chat(self, messages: list[Message], max_tokens: int = 384,
@@ -57,6 +57,6 @@ class LocalLLM:
         return "".join(self.stream_chat(messages, max_tokens, temperature))
 
 
-def _degenerate(text: str, window: int = 30) -> bool:
+def degenerate(text: str, window: int = 30) -> bool:
     """True when the last `window` characters already appeared twice before."""
     return len(text) > 4 * window and text.count(text[-window:]) >= 3

@@ -4,6 +4,7 @@ model's threads and context size."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 from core.desk import LLM_CTX_RANGE
 from core.errors import PatentDeskError
 from core.models.info import ModelInfo, models_in_use
+from core.models.remote_llm import URL_ENV
 from desktop.jobs import JobContext, bind
 from desktop.pages.ask import BANNER_STYLE
 
@@ -76,11 +79,17 @@ class ModelsPage(QWidget):
         self.threads.setSpecialValueText(self.tr("All cores"))  # shown for 0
         self.context = QSpinBox(minimum=LLM_CTX_RANGE[0], maximum=LLM_CTX_RANGE[1],
                                 singleStep=1024, suffix=self.tr(" tokens"))
+        self.server = QLineEdit(clearButtonEnabled=True)
+        self.server.setPlaceholderText(self.tr("empty: the model on this computer"))
+        self.server.setToolTip(self.tr(
+            "An OpenAI-compatible server shared by several seats (llama.cpp server, vLLM, "
+            "Ollama), e.g. http://192.168.1.20:8000/v1"))
         self.apply_button = QPushButton(self.tr("Apply"))
         settings = QGroupBox(self.tr("Language model settings (this workspace)"))
         form = QFormLayout(settings)
         form.addRow(self.tr("Threads"), self.threads)
         form.addRow(self.tr("Context size"), self.context)
+        form.addRow(self.tr("LLM server"), self.server)
         form.addRow(self.apply_button)
         self.notes = QLabel(wordWrap=True, visible=False)
         self.notes.setStyleSheet(BANNER_STYLE)
@@ -114,6 +123,9 @@ class ModelsPage(QWidget):
             options = desk.llm_options()
             self.threads.setValue(options["n_threads"])
             self.context.setValue(options["n_ctx"])
+            self.server.setText(desk.llm_url() or "")
+            # The environment variable decides for every command; the field only shows it.
+            self.server.setReadOnly(bool(os.environ.get(URL_ENV)))
         notes = desk.warnings() if desk is not None else []
         self.notes.setText("\n".join(notes))
         self.notes.setVisible(bool(notes))
@@ -169,6 +181,16 @@ class ModelsPage(QWidget):
         except PatentDeskError as exc:
             self.host.show_error(str(exc))
             return
-        self.host.show_status(self.tr("Saved; the language model uses them from its next "
-                                      "answer."))
+        url = self.server.text().strip()
+        if self.server.isReadOnly() or url == (desk.llm_url() or ""):
+            self.host.show_status(self.tr("Saved; the language model uses them from its "
+                                          "next answer."))
+            return
+        self.host.show_status(self.tr("Connecting to the LLM server…"))
 
+        def work(ctx: JobContext) -> None:
+            with bind(desk, ctx) as d:
+                d.set_llm_url(url or None)  # an unreachable server is refused, nothing saved
+
+        self.host.jobs.start(work, self._chosen, self._refused, self.host.show_progress,
+                             self._refused)

@@ -153,7 +153,8 @@ def run(profile: Profile, work: Path, queries_file: Path) -> dict[str, Any]:
         with timed(steps, "eval_base"):
             base = evaluate(desk, queries_file, None)
             base_sub = evaluate(desk, by_subset, None) if by_subset else None
-        options, applied = tune_options(profile.tune_epochs, **_cap(profile))
+        options, applied = tune_options(profile.tune_epochs, desk.default_tune_options(),
+                                        **_cap(profile))
         log(f"quality: tuning ({applied or 'app defaults'})")
         tuned = tuned_sub = None
         tune: dict[str, Any] = {"options": applied, "llm_angles": "auto"}
