@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -54,8 +53,12 @@ def workspace_path(name: str) -> Path:
 
 
 def resource_dir() -> Path:
-    """The bundled resources (demo corpus, prompts, icons), wherever the package is installed."""
-    return Path(str(resources.files("resources")))
+    """The bundled resources (demo corpus, prompts, icons), wherever the package is installed.
+    From the package's own file: in a PyInstaller bundle importlib.resources hands back a
+    MultiplexedPath, which is not a folder name."""
+    import resources
+
+    return Path(resources.__file__).resolve().parent
 
 
 def demo_files() -> list[Path]:

