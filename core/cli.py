@@ -139,7 +139,7 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
     rows = []
     for name in names:
         with Workspace.open(name) as ws:
-            rows.append({"name": name, "items": ws.count_items(), "path": str(ws.path)})
+            rows.append({"name": name, "items": ws.count_items(), "path": ws.location})
     if args.json:
         _print_json({"workspaces": rows})
     for row in [] if args.json else rows:

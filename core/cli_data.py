@@ -36,16 +36,26 @@ def storage_message(exc: BaseException, args: argparse.Namespace) -> str | None:
     return one_line(explain(exc, path))
 
 
-def _require_workspace(name: str) -> Path:
-    path = paths.workspace_path(name)
-    if not path.exists():
+def _require_workspace(name: str) -> None:
+    from core.workspaces import workspace_exists
+
+    if not workspace_exists(name):
         raise WorkspaceError(f"there is no workspace '{name}'; see: patent-desk workspaces")
-    return path
+
+
+def _sqlite_only(what: str) -> None:
+    from core.store.postgres import store_url
+
+    if store_url():
+        raise WorkspaceError(f"{what} copies SQLite workspace files; a shared PostgreSQL store "
+                             "is backed up by its server (pg_dump), or copied to a file with "
+                             "patent-desk migrate-store --to sqlite")
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from core.store.backup import backup_workspace
 
+    _sqlite_only("backup")
     target, items = backup_workspace(args.workspace, args.to)
     log().info("backup of workspace %s: %d items to %s", args.workspace, items, target)
     if args.json:
@@ -58,6 +68,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from core.store.backup import restore_workspace
 
+    _sqlite_only("restore")
     items, saved = restore_workspace(args.file, args.workspace)
     log().info("restore of workspace %s from %s: %d items (replaced state saved to %s)",
                args.workspace, args.file, items, saved)
@@ -86,7 +97,52 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    from core.store.postgres import safe_url, store_url
+    from core.store.transfer import copy_workspace, open_in
+
+    source_store = store_url() if args.source is None else _store_arg(args.source)
+    target_store = _store_arg(args.to)
+    if source_store == target_store:
+        raise WorkspaceError("--to names the store the workspace is already in; name the "
+                             "other one (sqlite, or a postgresql:// address)")
+    with open_in(source_store, args.workspace) as source:
+        if not source.count_items():
+            raise WorkspaceError(f"workspace '{args.workspace}' in {source.location} is empty "
+                                 "or does not exist; see: patent-desk workspaces")
+        with open_in(target_store, args.workspace) as target:
+            items = copy_workspace(source, target, _progress)
+            where = target.location
+    log().info("migrate-store of workspace %s: %d items to %s", args.workspace, items,
+               safe_url(target_store) if target_store else "sqlite")
+    if args.json:
+        print(json.dumps({"workspace": args.workspace, "items": items, "to": where}))
+    else:
+        print(f"copied workspace '{args.workspace}' ({items} items) to {where}")
+    return 0
+
+
+def _store_arg(value: str) -> str | None:
+    if value == "sqlite":
+        return None
+    if not value.startswith(("postgresql://", "postgres://")):
+        raise WorkspaceError(f"store {value!r} is neither 'sqlite' nor a postgresql:// address")
+    return value
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("migrate-store", parents=[common],
+                       help="copy a workspace between the SQLite files and a PostgreSQL store")
+    p.add_argument("--to", required=True,
+                   help="'sqlite' (this computer's files) or postgresql://user@host/db")
+    p.add_argument("--from", dest="source",
+                   help="the store to copy from (default: the one in use)")
+    p.set_defaults(func=cmd_migrate_store)
+
     p = sub.add_parser("backup", parents=[common],
                        help="copy a workspace to a backup file (safe while it is in use)")
     p.add_argument("--to", help="backup file or folder (default: the data folder's backups/)")

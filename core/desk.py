@@ -35,6 +35,7 @@ from core.store.tuning import AdapterInfo, AdapterStore
 from core.text import language_of
 from core.tune.adapters import activate, attach_stored
 from core.tune.dataset import llm_fits
+from core.workspaces import workspace_exists
 
 if TYPE_CHECKING:
     from core.tune.loop import TuneOptions, TuneReport
@@ -54,7 +55,7 @@ class Desk:
                  llm: LLM | None = None) -> None:
         """`encoder`/`llm`: already-loaded models to share (they must be the ones the
         workspace's settings name); by default each loads on first use."""
-        seed_demo = workspace == DEMO and not paths.workspace_path(DEMO).exists()
+        seed_demo = workspace == DEMO and not workspace_exists(DEMO)
         self.ws = Workspace.open(workspace)
         self.progress = progress
         self.cancel = cancel
@@ -148,13 +149,13 @@ class Desk:
     def set_model(self, kind: str, value: str | None) -> None:
         """Use a local model file/folder (validated first) or, with None, the bundled one."""
         source = (encoder_source if kind == "encoder" else llm_source)(value)
+        # Loading is the only check some damaged models fail (a truncated GGUF with an intact
+        # header, a folder without weights); the loaded model is kept, not loaded twice.
         if kind == "encoder":
-            Encoder(source)  # loads it: a folder that cannot serve is refused here
-            self._encoder = None
+            self._encoder = Encoder(source)
         else:
-            # Loading is the only check a truncated GGUF with an intact header fails; the
-            # loaded model is kept, so it is not loaded twice.
-            self._llm = self._load_llm(source)
+            llm = self._load_llm(source)
+            self._llm = None if self.llm_url() else llm  # a chosen server keeps answering
         key = f"models.{kind}"
         if value:
             self.ws.set_setting(key, str(source.path))

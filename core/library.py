@@ -23,12 +23,12 @@ from core.text import clean, token_runs
 Embed = Callable[[list[str]], np.ndarray]
 MANUAL_SOURCE = ""  # source_file of items typed in by hand (no spreadsheet behind them)
 
-__all__ = ["add_item", "categories", "delete_items", "filter_query", "get_items", "item_ids",
+__all__ = ["add_item", "categories", "delete_items", "filter_parts", "get_items", "item_ids",
            "list_items", "update_item"]
 
 
-def filter_query(text: str) -> str:
-    """An FTS5 expression that keeps items containing every part of `text`.
+def filter_parts(text: str) -> list[tuple[list[str], bool]]:
+    """The parts an item must contain to pass a filter on `text`: (tokens, prefix) each.
 
     A filter narrows as the user types, so every part must match (AND), unlike search, which
     ranks partial matches. A CJK run is a phrase of its bigrams, which the index holds in
@@ -36,20 +36,17 @@ def filter_query(text: str) -> str:
     Simplified/Traditional folding). The last part is a prefix: 'pat' already finds
     'patent'; so is a lone CJK character, which the index holds only inside bigrams."""
     runs = token_runs(text)
-    parts = []
-    for n, run in enumerate(runs):
-        prefix = n == len(runs) - 1 or (len(run[0]) == 1 and not run[0].isascii())
-        parts.append('"' + " ".join(run) + '"' + ("*" if prefix else ""))
-    return " AND ".join(parts)
+    return [(run, n == len(runs) - 1 or (len(run[0]) == 1 and not run[0].isascii()))
+            for n, run in enumerate(runs)]
 
 
 def item_ids(ws: Workspace, category: str | None = None, text_filter: str = "") -> list[int]:
     """The ids to show, in display order: best lexical match first when filtering by text,
     else by id (import order). `category` None: all; '' : items without a category."""
-    match = filter_query(text_filter)
-    if not match:
+    parts = filter_parts(text_filter)
+    if not parts:
         return ws.item_ids(category)
-    ranked = [i for i, _ in ws.lexical_search(match, LEXICAL_WEIGHTS, ws.count_items())]
+    ranked = ws.filter_ids(parts, LEXICAL_WEIGHTS)
     if category is None:
         return ranked
     keep = set(ws.item_ids(category))

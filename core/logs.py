@@ -50,6 +50,21 @@ def _settings() -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def shared_setting(key: str) -> object:
+    """A setting saved for every workspace (settings.json), or None."""
+    return _settings().get(key)
+
+
+def set_shared_setting(key: str, value: object) -> None:
+    """Save a setting for every workspace; None removes it."""
+    data = _settings()
+    if value is None:
+        data.pop(key, None)
+    else:
+        data[key] = value
+    settings_file().write_text(json.dumps(data, indent=1), "utf-8")
+
+
 def verbose_setting() -> bool:
     """Verbose logging as chosen: the environment variable wins, then the saved setting."""
     env = os.environ.get(VERBOSE_ENV)
@@ -60,9 +75,7 @@ def verbose_setting() -> bool:
 
 def set_verbose(on: bool) -> None:
     """Save the choice for every workspace and apply it now."""
-    data = _settings()
-    data["verbose_logs"] = bool(on)
-    settings_file().write_text(json.dumps(data, indent=1), "utf-8")
+    set_shared_setting("verbose_logs", bool(on))
     _state["verbose"] = bool(on)
 
 

@@ -14,30 +14,24 @@ HOME_ENV = "PATENT_DESK_HOME"
 _NAME_RE = re.compile(r"^[\w\-. ]{1,64}$", re.UNICODE)
 
 
+def _make(path: Path, fix: str) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot create the folder {path}: {exc.strerror}; {fix}") from None
+    return path
+
+
 def data_home() -> Path:
     """The folder holding every workspace, created on first use."""
     override = os.environ.get(HOME_ENV)
     home = Path(override) if override else Path(platformdirs.user_data_dir("patent-desk", False))
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WorkspaceError(
-            f"cannot create the data folder {home}: {exc.strerror}; "
-            f"set {HOME_ENV} to a writable folder"
-        ) from None
-    return home
+    return _make(home, f"set {HOME_ENV} to a writable folder")
 
 
 def workspaces_dir() -> Path:
-    path = data_home() / "workspaces"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WorkspaceError(
-            f"cannot create the folder {path}: {exc.strerror}; make the data folder writable "
-            f"or set {HOME_ENV} to a writable folder"
-        ) from None
-    return path
+    return _make(data_home() / "workspaces",
+                 f"make the data folder writable or set {HOME_ENV} to a writable folder")
 
 
 def check_workspace_name(name: str) -> str:

@@ -120,8 +120,7 @@ class Retriever:
         return float(fusion.get("dense_weight", 0.0)) if self.dense_ready else 0.0
 
     def lexical(self, query: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
-        match = fts_query(query)
-        return self.ws.lexical_search(match, LEXICAL_WEIGHTS, k) if match else []
+        return self.ws.lexical_search(char_tokens(query), LEXICAL_WEIGHTS, k)
 
     def dense(self, query: str, k: int = CANDIDATES,
               vector: np.ndarray | None = None) -> list[tuple[int, float]]:

@@ -3,7 +3,8 @@
 A workspace is one SQLite file plus, while it is open, its WAL side files. Renaming or
 deleting must move all of them together, and must happen while no Desk has the file open
 (the caller closes it first: on Windows an open file cannot be moved at all, and elsewhere
-a connection would keep writing to the old name).
+a connection would keep writing to the old name). In a shared PostgreSQL store
+(core.store.postgres) a workspace is a schema, renamed or dropped by the server.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from core import paths
 from core.errors import WorkspaceError
-from core.store import Workspace, list_workspaces
+from core.store import Workspace, list_workspaces, postgres
 
 __all__ = ["check_new_name", "create_workspace", "delete_workspace", "list_workspaces",
            "rename_workspace", "workspace_exists"]
@@ -26,6 +27,8 @@ def _files(name: str) -> list[Path]:
 
 
 def workspace_exists(name: str) -> bool:
+    if postgres.store_url():
+        return name in list_workspaces()
     return paths.workspace_path(name).exists()
 
 
@@ -60,6 +63,10 @@ def rename_workspace(old: str, new: str) -> str:
     new = check_new_name(old, new)
     if new == old:
         return new
+    url = postgres.store_url()
+    if url:
+        postgres.rename(url, old, new)
+        return new
     moved: list[tuple[Path, Path]] = []
     try:
         for src, dst in zip(_files(old), _files(new), strict=True):
@@ -77,6 +84,10 @@ def rename_workspace(old: str, new: str) -> str:
 def delete_workspace(name: str) -> None:
     """Delete a closed workspace's file for good (the caller asks the user first)."""
     _require(name)
+    url = postgres.store_url()
+    if url:
+        postgres.drop(url, name)
+        return
     try:
         for file in _files(name):
             file.unlink(missing_ok=True)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from core.ingest.preview import FilePreview, encoding_choices
 from core.records import ImportSource
+from desktop.stages import stage_label
 
 if TYPE_CHECKING:
     from desktop.import_wizard import ImportWizard
@@ -302,7 +303,8 @@ class RunPage(QWizardPage):
     def show_progress(self, stage: str, done: int, total: int) -> None:
         self.bar.setMaximum(total if total > 1 else 0)  # 0: a busy bar for one-step stages
         self.bar.setValue(done)
-        self.stage.setText(f"{stage}… {done}/{total}" if total > 1 else f"{stage}…")
+        label = stage_label(stage)
+        self.stage.setText(f"{label}… {done}/{total}" if total > 1 else f"{label}…")
 
     def show_summary(self) -> None:
         reports = self.w.reports

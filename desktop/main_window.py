@@ -38,6 +38,7 @@ from core.desk import Desk
 from desktop.import_wizard import IMPORTABLE, ImportWizard
 from desktop.jobs import JobContext, JobRunner
 from desktop.settings import SettingsDialog, app_settings, icon
+from desktop.stages import stage_label
 from desktop.workspace_bar import WorkspaceSwitcher
 
 log = logging.getLogger("patent_desk.desktop")
@@ -167,7 +168,8 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(True)
         self.progress.setMaximum(max(total, 1) if total > 1 else 0)
         self.progress.setValue(done)
-        self.show_status(f"{stage}… {done}/{total}" if total > 1 else f"{stage}…")
+        label = stage_label(stage)
+        self.show_status(f"{label}… {done}/{total}" if total > 1 else f"{label}…")
 
     def hide_progress(self) -> None:
         self.progress.setVisible(False)

@@ -7,9 +7,10 @@ PATENT_DESK_HOME (every test has its own) has its own remembered window and work
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, Qt, QTranslator
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -18,10 +19,14 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QWidget,
 )
 
 from core import paths
+from core.errors import PatentDeskError
+from core.logs import shared_setting
+from core.store.postgres import STORE_ENV, choose_store
 
 I18N_DIR = Path(__file__).resolve().parent / "i18n"
 CATALOG = "patent_desk"
@@ -78,6 +83,15 @@ class SettingsDialog(QDialog):
         self.language.setCurrentIndex(LANGUAGES.index(saved_language()))
         note = QLabel(self.tr("A new language takes effect when Patent Desk starts again."),
                       wordWrap=True)
+        self.store = QLineEdit(clearButtonEnabled=True)
+        self.store.setPlaceholderText(self.tr("empty: the workspaces on this computer"))
+        self.store.setToolTip(self.tr(
+            "A PostgreSQL database (with pgvector) that several seats share, e.g. "
+            "postgresql://patentdesk@192.168.1.20/patentdesk; used from the next start"))
+        self.store.setText(str(shared_setting("store") or ""))
+        self.store.setReadOnly(bool(os.environ.get(STORE_ENV)))  # the variable decides
+        self.error = QLabel(wordWrap=True, visible=False)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -85,8 +99,18 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self)
         form.addRow(self.tr("Language"), self.language)
         form.addRow(note)
+        form.addRow(self.tr("Shared store"), self.store)
+        form.addRow(self.error)
         form.addRow(buttons)
 
     def accept(self) -> None:
+        url = self.store.text().strip()
+        if not self.store.isReadOnly() and url != (shared_setting("store") or ""):
+            try:
+                choose_store(url or None)  # checked by core first; a bad one changes nothing
+            except PatentDeskError as exc:
+                self.error.setText(str(exc))
+                self.error.setVisible(True)
+                return
         save_language(str(self.language.currentData()))
         super().accept()

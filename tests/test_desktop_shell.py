@@ -193,6 +193,9 @@ def test_the_interface_speaks_traditional_chinese(qtbot, demo_workspace, chinese
     assert window.tabs.tabText(0) == "提問" and window.tabs.tabText(1) == "題庫"
     assert [a.text() for a in window.menuBar().actions()] == ["檔案(&F)", "說明(&H)"]
     assert "725" in window.status.text() and CJK.search(window.status.text())
+    window.show_progress("embedding", 3, 10)  # core's stage names, wherever progress shows
+    assert window.status.text() == "正在建立向量… 3/10"
+    window.hide_progress()
     window.close()
 
 

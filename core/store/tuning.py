@@ -47,17 +47,21 @@ class QueryStore:
     def add(self, rows: Iterable[tuple[int, str, str, str, str, str, str]]) -> int:
         """Insert (item_id, text, angle, source, model, split, item_hash); skip duplicates."""
         stamp = now()
-        before = self.db.total_changes
-        self.db.executemany(
-            "INSERT OR IGNORE INTO queries(item_id, text, angle, source, model, split,"
-            " item_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            [(*row, stamp, stamp) for row in rows])
-        return self.db.total_changes - before
+        values = [(*row, stamp, stamp) for row in rows]
+        if not values:
+            return 0
+        cursor = self.db.executemany(
+            "INSERT INTO queries(item_id, text, angle, source, model, split,"
+            " item_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT DO NOTHING", values)
+        return cursor.rowcount  # summed over the rows by both sqlite3 and psycopg
 
     def mark_generated(self, item_id: int, item_hash: str, angle: str, model: str) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO generation_log(item_id, item_hash, angle, model, done_at)"
-            " VALUES (?,?,?,?,?)", (item_id, item_hash, angle, model, now()))
+            "INSERT INTO generation_log(item_id, item_hash, angle, model, done_at)"
+            " VALUES (?,?,?,?,?) ON CONFLICT (item_id, angle, model) DO UPDATE"
+            " SET item_hash = excluded.item_hash, done_at = excluded.done_at",
+            (item_id, item_hash, angle, model, now()))
 
     def done(self, model: str) -> set[tuple[int, str, str]]:
         """(item id, item hash, angle) already generated with this model."""
@@ -106,11 +110,11 @@ class AdapterStore:
 
     def add(self, base_encoder: str, kind: str, config: dict, metrics: dict,
             weights: bytes) -> int:
-        cur = self.db.execute(
+        return int(self.db.execute(
             "INSERT INTO adapters(created_at, base_encoder, kind, config, metrics, weights)"
-            " VALUES (?,?,?,?,?,?)",
-            (now(), base_encoder, kind, json.dumps(config), json.dumps(metrics), weights))
-        return int(cur.lastrowid)
+            " VALUES (?,?,?,?,?,?) RETURNING id",
+            (now(), base_encoder, kind, json.dumps(config), json.dumps(metrics), weights)
+        ).fetchone()[0])
 
     def list(self) -> list[AdapterInfo]:
         return [self._info(r) for r in self.db.execute(
@@ -124,8 +128,8 @@ class AdapterStore:
         return self._info(row) if row else None
 
     def weights(self, adapter_id: int) -> bytes:
-        return self.db.execute("SELECT weights FROM adapters WHERE id = ?",
-                               (adapter_id,)).fetchone()[0]
+        return bytes(self.db.execute("SELECT weights FROM adapters WHERE id = ?",
+                                     (adapter_id,)).fetchone()[0])
 
     def active(self) -> AdapterInfo | None:
         row = self.db.execute(

@@ -51,6 +51,11 @@ def _row_to_item(row: Sequence[Any]) -> Item:
 
 
 def list_workspaces() -> list[str]:
+    from core.store.postgres import list_names, store_url
+
+    url = store_url()
+    if url:
+        return list_names(url)
     return sorted(p.stem for p in paths.workspaces_dir().glob("*.sqlite"))
 
 
@@ -91,7 +96,19 @@ class Workspace:
 
     @classmethod
     def open(cls, name: str) -> Workspace:
+        """The workspace `name` in the store in use: a SQLite file in the data folder, or a
+        schema of the shared PostgreSQL store (core.store.postgres)."""
+        from core.store.postgres import PgWorkspace, store_url
+
+        url = store_url()
+        if url:
+            return PgWorkspace(url, paths.check_workspace_name(name))
         return cls(paths.workspace_path(name), name)
+
+    @property
+    def location(self) -> str:
+        """Where the workspace lives, for listings and messages."""
+        return str(self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -120,6 +137,9 @@ class Workspace:
             if is_storage_error(exc):
                 raise explain(exc, self.path) from None
             raise
+
+    def after_copy(self) -> None:
+        """Called once rows were copied in with their ids (core.store.transfer)."""
 
     # -- settings ---------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
@@ -192,11 +212,11 @@ class Workspace:
             values = (it.question, it.answer, it.category, change.key, it.content_hash,
                       it.source_file, it.source_row, json.dumps(it.extra, ensure_ascii=False))
             if change.item_id is None:
-                cur = self.db.execute(
+                item_id = int(self.db.execute(
                     "INSERT INTO items(question, answer, category, question_key, content_hash,"
                     " source_file, source_row, extra, imported_at, updated_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)", (*values, stamp, stamp))
-                item_id = int(cur.lastrowid)
+                    " VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id", (*values, stamp, stamp)
+                ).fetchone()[0])
             else:
                 item_id = change.item_id
                 self.db.execute(
@@ -225,14 +245,31 @@ class Workspace:
             " VALUES (?,?,?,?,?,?,?)", (file, encoding, now(), added, updated, unchanged, skipped))
 
     # -- lexical index ----------------------------------------------------------------------
-    def lexical_search(self, match: str, weights: Sequence[float], k: int
+    def lexical_search(self, tokens: Sequence[str], weights: Sequence[float], k: int
                        ) -> list[tuple[int, float]]:
-        """FTS5 BM25 over the token columns; returns (item id, score) with higher = better."""
+        """FTS5 BM25 over the token columns for any of `tokens`; returns (item id, score)
+        with higher = better."""
+        if not tokens:
+            return []
+        # Each token quoted: an FTS5 phrase, so no token is read as query syntax.
+        match = " OR ".join(f'"{t}"' for t in dict.fromkeys(tokens))
         w = ", ".join(f"{float(x):.3f}" for x in weights)
         rows = self.db.execute(
             f"SELECT rowid, -bm25(items_fts, {w}) AS s FROM items_fts WHERE items_fts MATCH ?"
             " ORDER BY s DESC LIMIT ?", (match, k))
         return [(int(r[0]), float(r[1])) for r in rows]
+
+    def filter_ids(self, parts: Sequence[tuple[Sequence[str], bool]],
+                   weights: Sequence[float]) -> list[int]:
+        """Items holding every part (its tokens in order; a prefix where flagged), best BM25
+        first: the Library's filter (core.library.filter_parts)."""
+        match = " AND ".join('"' + " ".join(run) + '"' + ("*" if prefix else "")
+                             for run, prefix in parts)
+        w = ", ".join(f"{float(x):.3f}" for x in weights)
+        rows = self.db.execute(
+            f"SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY bm25(items_fts, {w})",
+            (match,))
+        return [int(r[0]) for r in rows]
 
     def index_tokens(self, item_id: int) -> set[str]:
         """The lexical tokens of an item's question and answer."""

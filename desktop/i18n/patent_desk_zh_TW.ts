@@ -117,37 +117,37 @@
 <context>
     <name>CheckPage</name>
     <message>
-        <location filename="../import_pages.py" line="234"/>
+        <location filename="../import_pages.py" line="235"/>
         <source>Review before importing</source>
         <translation>匯入前檢查</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="236"/>
+        <location filename="../import_pages.py" line="237"/>
         <source>Import</source>
         <translation>匯入</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="246"/>
+        <location filename="../import_pages.py" line="247"/>
         <source>Nothing has been changed yet. Import adds these entries to workspace &apos;{name}&apos;.</source>
         <translation>目前尚未做任何變更。按「匯入」會將這些條目加入工作區「{name}」。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="250"/>
+        <location filename="../import_pages.py" line="251"/>
         <source>{files} files: {items} entries to import, {skipped} rows skipped.</source>
         <translation>{files} 個檔案：將匯入 {items} 個條目，略過 {skipped} 列。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="256"/>
+        <location filename="../import_pages.py" line="257"/>
         <source>{name}: will not be imported. {error}</source>
         <translation>{name}：不會匯入。{error}</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="264"/>
+        <location filename="../import_pages.py" line="265"/>
         <source>{name}: {items} entries, {skipped} rows skipped ({encoding}; columns {columns})</source>
         <translation>{name}：{items} 個條目，略過 {skipped} 列（{encoding}；欄位 {columns}）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="268"/>
+        <location filename="../import_pages.py" line="269"/>
         <source>Row {row}: {reason}</source>
         <translation>第 {row} 列：{reason}</translation>
     </message>
@@ -155,66 +155,66 @@
 <context>
     <name>ColumnsPage</name>
     <message>
-        <location filename="../import_pages.py" line="104"/>
+        <location filename="../import_pages.py" line="105"/>
         <source>Check how each file is read</source>
         <translation>確認每個檔案的讀取方式</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="105"/>
+        <location filename="../import_pages.py" line="106"/>
         <source>The first rows as read. Correct the encoding or the columns if they are wrong.</source>
         <translation>以下是讀取到的前幾列。如有錯誤，請更正編碼或欄位。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="121"/>
+        <location filename="../import_pages.py" line="122"/>
         <source>File</source>
         <translation>檔案</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="122"/>
+        <location filename="../import_pages.py" line="123"/>
         <source>Encoding</source>
         <translation>編碼</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="124"/>
-        <location filename="../import_pages.py" line="187"/>
+        <location filename="../import_pages.py" line="125"/>
+        <location filename="../import_pages.py" line="188"/>
         <source>Question</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="125"/>
-        <location filename="../import_pages.py" line="187"/>
+        <location filename="../import_pages.py" line="126"/>
+        <location filename="../import_pages.py" line="188"/>
         <source>Answer</source>
         <translation>解答</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="126"/>
-        <location filename="../import_pages.py" line="189"/>
+        <location filename="../import_pages.py" line="127"/>
+        <location filename="../import_pages.py" line="190"/>
         <source>Category</source>
         <translation>類別</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="129"/>
+        <location filename="../import_pages.py" line="130"/>
         <source>Columns</source>
         <translation>欄位</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="173"/>
+        <location filename="../import_pages.py" line="174"/>
         <source>(choose a column)</source>
         <translation>（請選擇欄位）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="175"/>
-        <location filename="../import_pages.py" line="179"/>
+        <location filename="../import_pages.py" line="176"/>
+        <location filename="../import_pages.py" line="180"/>
         <source>(blank)</source>
         <translation>（空白）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="177"/>
+        <location filename="../import_pages.py" line="178"/>
         <source>(none)</source>
         <translation>（無）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="210"/>
+        <location filename="../import_pages.py" line="211"/>
         <source>{items} entries will be imported; {skipped} rows will be skipped.</source>
         <translation>將匯入 {items} 個條目；將略過 {skipped} 列。</translation>
     </message>
@@ -235,37 +235,37 @@
 <context>
     <name>FilesPage</name>
     <message>
-        <location filename="../import_pages.py" line="53"/>
+        <location filename="../import_pages.py" line="54"/>
         <source>Choose files</source>
         <translation>選擇檔案</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="54"/>
+        <location filename="../import_pages.py" line="55"/>
         <source>CSV, TSV, XLSX or JSONL files with a question and an answer column. You can also drop files onto the main window.</source>
         <translation>含有問題欄與解答欄的 CSV、TSV、XLSX 或 JSONL 檔案。也可以把檔案拖放到主視窗。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="57"/>
+        <location filename="../import_pages.py" line="58"/>
         <source>Add files…</source>
         <translation>加入檔案…</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="58"/>
+        <location filename="../import_pages.py" line="59"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="71"/>
+        <location filename="../import_pages.py" line="72"/>
         <source>Import spreadsheets</source>
         <translation>匯入試算表</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="72"/>
+        <location filename="../import_pages.py" line="73"/>
         <source>Spreadsheets ({patterns})</source>
         <translation>試算表（{patterns}）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="86"/>
+        <location filename="../import_pages.py" line="87"/>
         <source>{name} — {items} entries, {skipped} rows skipped</source>
         <translation>{name} — {items} 個條目，略過 {skipped} 列</translation>
     </message>
@@ -291,177 +291,142 @@
 <context>
     <name>ImprovePage</name>
     <message>
-        <location filename="../pages/improve.py" line="47"/>
+        <location filename="../pages/improve.py" line="48"/>
         <source>Improve retrieval</source>
         <translation>改善檢索</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="52"/>
+        <location filename="../pages/improve.py" line="53"/>
         <source>Write practice queries for every entry, train a small adapter on them, and use it only if it finds the held-out queries&apos; entries better than the current model.</source>
         <translation>為每個條目產生練習查詢，用它們訓練一個小型適配器；只有在保留測試查詢上找得比目前模型更準時才會啟用。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="54"/>
+        <location filename="../pages/improve.py" line="55"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="69"/>
+        <location filename="../pages/improve.py" line="70"/>
         <source>Accept</source>
         <translation>接受</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="70"/>
+        <location filename="../pages/improve.py" line="71"/>
         <source>Reject</source>
         <translation>拒絕</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="71"/>
+        <location filename="../pages/improve.py" line="72"/>
         <source>Re-train with reviewed queries</source>
         <translation>以審閱過的查詢重新訓練</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="73"/>
+        <location filename="../pages/improve.py" line="74"/>
         <source>ID</source>
         <translation>編號</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="73"/>
+        <location filename="../pages/improve.py" line="74"/>
         <source>Date</source>
         <translation>日期</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="73"/>
+        <location filename="../pages/improve.py" line="74"/>
         <source>Kind</source>
         <translation>類型</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="74"/>
+        <location filename="../pages/improve.py" line="75"/>
         <source>Training queries</source>
         <translation>訓練查詢</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="74"/>
+        <location filename="../pages/improve.py" line="75"/>
         <source>Active</source>
         <translation>使用中</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="81"/>
+        <location filename="../pages/improve.py" line="82"/>
         <source>Activate</source>
         <translation>啟用</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="82"/>
+        <location filename="../pages/improve.py" line="83"/>
         <source>Roll back to base</source>
         <translation>還原為基礎模型</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="109"/>
+        <location filename="../pages/improve.py" line="110"/>
         <source>Angle:</source>
         <translation>角度：</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="125"/>
+        <location filename="../pages/improve.py" line="126"/>
         <source>Generated queries</source>
         <translation>產生的查詢</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="126"/>
+        <location filename="../pages/improve.py" line="127"/>
         <source>Adapter history</source>
         <translation>適配器紀錄</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="162"/>
+        <location filename="../pages/improve.py" line="163"/>
         <source>All angles</source>
         <translation>所有角度</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="178"/>
+        <location filename="../pages/improve.py" line="179"/>
         <source>query side</source>
         <translation>查詢端</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="178"/>
+        <location filename="../pages/improve.py" line="179"/>
         <source>both sides</source>
         <translation>雙端</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="199"/>
+        <location filename="../pages/improve.py" line="200"/>
         <source>Starting…</source>
         <translation>開始中…</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="216"/>
+        <location filename="../pages/improve.py" line="217"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="231"/>
-        <source>Generating queries</source>
-        <translation>正在產生查詢</translation>
-    </message>
-    <message>
-        <location filename="../pages/improve.py" line="232"/>
-        <source>Mining negatives</source>
-        <translation>正在挑選負例</translation>
-    </message>
-    <message>
-        <location filename="../pages/improve.py" line="233"/>
-        <source>Training</source>
-        <translation>正在訓練</translation>
-    </message>
-    <message>
-        <location filename="../pages/improve.py" line="234"/>
-        <source>Embedding</source>
-        <translation>正在建立向量</translation>
-    </message>
-    <message>
-        <location filename="../pages/improve.py" line="235"/>
-        <source>Measuring search quality</source>
-        <translation>正在評估檢索品質</translation>
-    </message>
-    <message>
-        <location filename="../pages/improve.py" line="236"/>
-        <source>Loading encoder</source>
-        <translation>正在載入編碼器</translation>
-    </message>
-    <message>
         <location filename="../pages/improve.py" line="237"/>
-        <source>Loading language model</source>
-        <translation>正在載入語言模型</translation>
-    </message>
-    <message>
-        <location filename="../pages/improve.py" line="250"/>
         <source>Done.</source>
         <translation>完成。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="252"/>
+        <location filename="../pages/improve.py" line="239"/>
         <source>Adapter {id} is now in use: {reason}.</source>
         <translation>適配器 {id} 已啟用：{reason}。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="253"/>
+        <location filename="../pages/improve.py" line="240"/>
         <source>Adapter {id} was kept aside: {reason}.</source>
         <translation>適配器 {id} 已保留但未啟用：{reason}。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="262"/>
+        <location filename="../pages/improve.py" line="249"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="267"/>
+        <location filename="../pages/improve.py" line="254"/>
         <source>Cancelled; the model in use is unchanged.</source>
         <translation>已取消；使用中的模型沒有變更。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="295"/>
+        <location filename="../pages/improve.py" line="282"/>
         <source>Using the base encoder.</source>
         <translation>使用基礎編碼器。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="296"/>
+        <location filename="../pages/improve.py" line="283"/>
         <source>Using adapter {id}.</source>
         <translation>使用適配器 {id}。</translation>
     </message>
@@ -676,148 +641,148 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="82"/>
+        <location filename="../main_window.py" line="84"/>
         <source>Ask</source>
         <translation>提問</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="86"/>
+        <location filename="../main_window.py" line="88"/>
         <source>Library</source>
         <translation>題庫</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="91"/>
+        <location filename="../main_window.py" line="93"/>
         <source>Improve retrieval</source>
         <translation>改善檢索</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="93"/>
+        <location filename="../main_window.py" line="95"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="105"/>
+        <location filename="../main_window.py" line="107"/>
         <source>Import…</source>
         <translation>匯入…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="106"/>
+        <location filename="../main_window.py" line="108"/>
         <source>Export…</source>
         <translation>匯出…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="107"/>
+        <location filename="../main_window.py" line="109"/>
         <source>Switch workspace…</source>
         <translation>切換工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="109"/>
+        <location filename="../main_window.py" line="111"/>
         <source>Settings…</source>
         <translation>設定…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="111"/>
+        <location filename="../main_window.py" line="113"/>
         <source>Quit</source>
         <translation>結束</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="113"/>
+        <location filename="../main_window.py" line="115"/>
         <source>Filter entries</source>
         <translation>篩選條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114"/>
+        <location filename="../main_window.py" line="116"/>
         <source>Ask a question</source>
         <translation>提出問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="115"/>
+        <location filename="../main_window.py" line="117"/>
         <source>Open log folder</source>
         <translation>開啟記錄檔資料夾</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="116"/>
-        <location filename="../main_window.py" line="320"/>
+        <location filename="../main_window.py" line="118"/>
+        <location filename="../main_window.py" line="324"/>
         <source>About Patent Desk</source>
         <translation>關於 Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="118"/>
+        <location filename="../main_window.py" line="120"/>
         <source>Import spreadsheets (Ctrl+I)</source>
         <translation>匯入試算表（Ctrl+I）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="119"/>
+        <location filename="../main_window.py" line="121"/>
         <source>Export the entries to XLSX or CSV</source>
         <translation>將條目匯出為 XLSX 或 CSV</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="122"/>
+        <location filename="../main_window.py" line="124"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="131"/>
+        <location filename="../main_window.py" line="133"/>
         <source>&amp;Help</source>
         <translation>說明(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="134"/>
+        <location filename="../main_window.py" line="136"/>
         <source>Main</source>
         <translation>主要</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="139"/>
+        <location filename="../main_window.py" line="141"/>
         <source>Workspace:</source>
         <translation>工作區：</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="162"/>
+        <location filename="../main_window.py" line="165"/>
         <source>Patent Desk</source>
         <translation>Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="185"/>
+        <location filename="../main_window.py" line="189"/>
         <source>Opening workspace…</source>
         <translation>正在開啟工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="209"/>
+        <location filename="../main_window.py" line="213"/>
         <source>{n} items in workspace &apos;{name}&apos;</source>
         <translation>工作區「{name}」共有 {n} 個條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="221"/>
+        <location filename="../main_window.py" line="225"/>
         <source>Wait until the workspace is open and no task is running, then import.</source>
         <translation>請等工作區開啟且沒有進行中的工作後再匯入。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="230"/>
+        <location filename="../main_window.py" line="234"/>
         <source>Export entries</source>
         <translation>匯出條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="241"/>
+        <location filename="../main_window.py" line="245"/>
         <source>Exporting…</source>
         <translation>匯出中…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="249"/>
+        <location filename="../main_window.py" line="253"/>
         <source>Exported {n} entries to {path}</source>
         <translation>已匯出 {n} 個條目到 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="300"/>
+        <location filename="../main_window.py" line="304"/>
         <source>The new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="306"/>
+        <location filename="../main_window.py" line="310"/>
         <source>The log is in {path}</source>
         <translation>記錄檔位於 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="316"/>
+        <location filename="../main_window.py" line="320"/>
         <source>Patent Desk {version}
 
 Answers clients&apos; patent questions from your own Q&amp;A knowledge base, offline.</source>
@@ -842,22 +807,22 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>ModelBox</name>
     <message>
-        <location filename="../pages/models.py" line="45"/>
+        <location filename="../pages/models.py" line="48"/>
         <source>Name</source>
         <translation>名稱</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="46"/>
+        <location filename="../pages/models.py" line="49"/>
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="47"/>
+        <location filename="../pages/models.py" line="50"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="57"/>
+        <location filename="../pages/models.py" line="60"/>
         <source> (bundled)</source>
         <translation>（內建）</translation>
     </message>
@@ -865,94 +830,114 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../pages/models.py" line="70"/>
+        <location filename="../pages/models.py" line="73"/>
         <source>Language model (writes generated answers)</source>
         <translation>語言模型（撰寫生成回答）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="71"/>
+        <location filename="../pages/models.py" line="74"/>
         <source>Choose GGUF file…</source>
         <translation>選擇 GGUF 檔案…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="71"/>
+        <location filename="../pages/models.py" line="74"/>
         <source>Use bundled model</source>
         <translation>使用內建模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="72"/>
+        <location filename="../pages/models.py" line="75"/>
         <source>Sentence encoder (semantic search)</source>
         <translation>句向量編碼器（語意搜尋）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="73"/>
+        <location filename="../pages/models.py" line="76"/>
         <source>Choose encoder folder…</source>
         <translation>選擇編碼器資料夾…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="74"/>
+        <location filename="../pages/models.py" line="77"/>
         <source>Use bundled encoder</source>
         <translation>使用內建編碼器</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="76"/>
+        <location filename="../pages/models.py" line="79"/>
         <source>All cores</source>
         <translation>全部核心</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="78"/>
+        <location filename="../pages/models.py" line="81"/>
         <source> tokens</source>
         <translation> 個 token</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="79"/>
+        <location filename="../pages/models.py" line="83"/>
+        <source>empty: the model on this computer</source>
+        <translation>留空：使用本機上的模型</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="85"/>
+        <source>An OpenAI-compatible server shared by several seats (llama.cpp server, vLLM, Ollama), e.g. http://192.168.1.20:8000/v1</source>
+        <translation>多個座位共用的 OpenAI 相容伺服器（llama.cpp server、vLLM、Ollama），例如 http://192.168.1.20:8000/v1</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="87"/>
         <source>Apply</source>
         <translation>套用</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="80"/>
+        <location filename="../pages/models.py" line="88"/>
         <source>Language model settings (this workspace)</source>
         <translation>語言模型設定（此工作區）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="82"/>
+        <location filename="../pages/models.py" line="90"/>
         <source>Threads</source>
         <translation>執行緒</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="83"/>
+        <location filename="../pages/models.py" line="91"/>
         <source>Context size</source>
         <translation>上下文長度</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="124"/>
+        <location filename="../pages/models.py" line="92"/>
+        <source>LLM server</source>
+        <translation>LLM 伺服器</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="136"/>
         <source>Choose a GGUF language model</source>
         <translation>選擇 GGUF 語言模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="125"/>
+        <location filename="../pages/models.py" line="137"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="131"/>
+        <location filename="../pages/models.py" line="143"/>
         <source>Choose a sentence-transformers model folder</source>
         <translation>選擇 sentence-transformers 模型資料夾</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="141"/>
+        <location filename="../pages/models.py" line="153"/>
         <source>Checking the model…</source>
         <translation>正在檢查模型…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="156"/>
+        <location filename="../pages/models.py" line="168"/>
         <source>Model changed.</source>
         <translation>模型已變更。</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="172"/>
+        <location filename="../pages/models.py" line="186"/>
         <source>Saved; the language model uses them from its next answer.</source>
         <translation>已儲存；語言模型會從下一次回答開始使用。</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="189"/>
+        <source>Connecting to the LLM server…</source>
+        <translation>正在連線到 LLM 伺服器…</translation>
     </message>
 </context>
 <context>
@@ -1006,52 +991,52 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>RunPage</name>
     <message>
-        <location filename="../import_pages.py" line="280"/>
+        <location filename="../import_pages.py" line="281"/>
         <source>Importing</source>
         <translation>匯入中</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="281"/>
+        <location filename="../import_pages.py" line="282"/>
         <source>New and changed entries are embedded for semantic search. Cancel keeps the files already imported.</source>
         <translation>新增與變更的條目會建立語意搜尋向量。取消時，已匯入完成的檔案會保留。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="283"/>
+        <location filename="../import_pages.py" line="284"/>
         <source>Starting…</source>
         <translation>開始中…</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="287"/>
+        <location filename="../import_pages.py" line="288"/>
         <source>File</source>
         <translation>檔案</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="287"/>
+        <location filename="../import_pages.py" line="288"/>
         <source>Added</source>
         <translation>新增</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="287"/>
+        <location filename="../import_pages.py" line="288"/>
         <source>Updated</source>
         <translation>更新</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="287"/>
+        <location filename="../import_pages.py" line="288"/>
         <source>Unchanged</source>
         <translation>未變更</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="288"/>
+        <location filename="../import_pages.py" line="289"/>
         <source>Skipped</source>
         <translation>略過</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="323"/>
+        <location filename="../import_pages.py" line="325"/>
         <source>Done: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped.</source>
         <translation>完成：新增 {added}、更新 {updated}、未變更 {unchanged}、略過 {skipped}。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="329"/>
+        <location filename="../import_pages.py" line="331"/>
         <source>The workspace now has {n} entries.</source>
         <translation>工作區現有 {n} 個條目。</translation>
     </message>
@@ -1077,6 +1062,44 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
         <location filename="../settings.py" line="86"/>
         <source>Language</source>
         <translation>語言</translation>
+    </message>
+</context>
+<context>
+    <name>Stages</name>
+    <message>
+        <location filename="../stages.py" line="13"/>
+        <source>Generating queries</source>
+        <translation>正在產生查詢</translation>
+    </message>
+    <message>
+        <location filename="../stages.py" line="14"/>
+        <source>Mining negatives</source>
+        <translation>正在挑選負例</translation>
+    </message>
+    <message>
+        <location filename="../stages.py" line="15"/>
+        <source>Training</source>
+        <translation>正在訓練</translation>
+    </message>
+    <message>
+        <location filename="../stages.py" line="16"/>
+        <source>Embedding</source>
+        <translation>正在建立向量</translation>
+    </message>
+    <message>
+        <location filename="../stages.py" line="17"/>
+        <source>Measuring search quality</source>
+        <translation>正在評估檢索品質</translation>
+    </message>
+    <message>
+        <location filename="../stages.py" line="19"/>
+        <source>Loading encoder</source>
+        <translation>正在載入編碼器</translation>
+    </message>
+    <message>
+        <location filename="../stages.py" line="20"/>
+        <source>Loading language model</source>
+        <translation>正在載入語言模型</translation>
     </message>
 </context>
 <context>

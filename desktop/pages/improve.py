@@ -29,6 +29,7 @@ from core.review import AdapterRow, adapter_rows, angles, query_rows
 from core.tune.loop import TuneOptions, TuneReport
 from desktop.jobs import Job, JobContext, bind
 from desktop.pages.tuning_views import Eta, MetricsChart, QueryTableModel, format_eta
+from desktop.stages import stage_label
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
@@ -220,23 +221,9 @@ class ImprovePage(QWidget):
             return  # keep saying "Cancelling…" until the job has stopped
         self.progress.setRange(0, max(total, 1) if total > 1 else 0)
         self.progress.setValue(done)
-        label = self._stage_label(stage)
+        label = stage_label(stage)
         self.stage.setText(f"{label} {done}/{total}" if total > 1 else label)
         self.eta_label.setText(format_eta(self.eta.update(stage, done, total)))
-
-    def _stage_label(self, stage: str) -> str:
-        """A stage name core reports, in the reader's language; an unknown one as core wrote it
-        (capitalised)."""
-        known = {
-            "generating queries": self.tr("Generating queries"),
-            "mining negatives": self.tr("Mining negatives"),
-            "training": self.tr("Training"),
-            "embedding": self.tr("Embedding"),
-            "measuring search quality": self.tr("Measuring search quality"),
-            "loading encoder": self.tr("Loading encoder"),
-            "loading language model": self.tr("Loading language model"),
-        }
-        return known.get(stage, stage[:1].upper() + stage[1:])
 
     def _ended(self) -> None:
         self.job = None

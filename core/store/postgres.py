@@ -1,0 +1,365 @@
+"""A shared store: PostgreSQL with pgvector, for agencies whose seats share one knowledge base
+(PATENT_DESK_STORE=postgresql://user@host/db, or File → Settings… in the window).
+
+The concepts and most of the SQL are the SQLite file's (core.store.workspace): items,
+settings, import history, synthetic queries and adapters; PgConnection turns the `?`
+placeholders into psycopg's. What differs lives here:
+- a workspace is a schema, "patent_desk:NAME", in the database;
+- the lexical index: PostgreSQL's ts_rank has no IDF, so the same pre-tokenised CJK bigrams
+  and words go into a postings table and BM25 is computed in one query with FTS5's formula
+  (k1 1.2, b 0.75, weighted term frequency, row length over all columns), so both stores
+  rank alike;
+- vectors: a pgvector column searched by exact cosine distance.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from core.errors import WorkspaceError
+from core.records import NewItem
+from core.store.workspace import Workspace
+from core.text import char_tokens
+
+STORE_ENV = "PATENT_DESK_STORE"
+PREFIX = "patent_desk:"
+VERSION = 1
+_FIX = f"check the server and the address ({STORE_ENV} or File → Settings…)"
+
+
+def store_url() -> str | None:
+    """The shared PostgreSQL store in use, or None for the SQLite files (the default):
+    the environment variable wins over the setting saved for every workspace."""
+    from core.logs import shared_setting
+
+    url = os.environ.get(STORE_ENV) or shared_setting("store") or None
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise WorkspaceError(f"store address {url!r} must start with postgresql:// "
+                             f"(for example postgresql://user@host/patentdesk); {_FIX}")
+    return url
+
+
+def choose_store(url: str | None) -> None:
+    """Save the store of every workspace (None: this computer's SQLite files). A PostgreSQL
+    address is checked first (reachable, with pgvector); a bad one changes nothing."""
+    from core.logs import set_shared_setting
+
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise WorkspaceError(f"store address {url!r} must start with postgresql:// "
+                                 "(for example postgresql://user@host/patentdesk)")
+        connect(url).close()
+    set_shared_setting("store", url or None)
+
+
+def safe_url(url: str) -> str:
+    """The address without its password, for messages and listings."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - a malformed address is shown as given, minus nothing
+        return url.split("@")[-1]
+    parts.pop("password", None)
+    return make_conninfo(**parts)
+
+
+def _schema(name: str) -> str:
+    schema = PREFIX + name
+    if len(schema.encode()) > 63:
+        raise WorkspaceError(f"workspace name {name!r} is too long for a PostgreSQL store "
+                             f"(at most {63 - len(PREFIX)} bytes); choose a shorter name")
+    return schema
+
+
+def connect(url: str) -> Any:
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise WorkspaceError(f"cannot reach the PostgreSQL store {safe_url(url)}: "
+                             f"{str(exc).strip().splitlines()[0]}; {_FIX}") from None
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.Error as exc:
+        conn.close()
+        raise WorkspaceError(f"the PostgreSQL store {safe_url(url)} has no pgvector "
+                             f"({str(exc).strip().splitlines()[0]}); install the extension "
+                             "there (CREATE EXTENSION vector)") from None
+    register_vector(conn)
+    return conn
+
+
+class PgConnection:
+    """The few sqlite3-connection calls the shared SQL uses, over a psycopg connection."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with _lost_connection():
+            return self.conn.execute(sql.replace("?", "%s"), list(params) or None)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        with _lost_connection():
+            cursor = self.conn.cursor()
+            cursor.executemany(sql.replace("?", "%s"), rows)
+            return cursor
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@contextmanager
+def _lost_connection() -> Iterator[None]:
+    import psycopg
+
+    try:
+        yield
+    except psycopg.OperationalError as exc:  # the server went away: one line, not a trace
+        raise WorkspaceError(f"the PostgreSQL store stopped answering "
+                             f"({str(exc).strip().splitlines()[0]}); {_FIX}. What was being "
+                             "written was rolled back") from None
+
+
+def list_names(url: str) -> list[str]:
+    conn = connect(url)
+    try:
+        rows = conn.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)"
+                            " ORDER BY nspname", (PREFIX,)).fetchall()
+    finally:
+        conn.close()
+    return [r[0][len(PREFIX):] for r in rows]
+
+
+def drop(url: str, name: str) -> None:
+    from psycopg import sql
+
+    conn = connect(url)
+    try:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(_schema(name))))
+    finally:
+        conn.close()
+
+
+def rename(url: str, old: str, new: str) -> None:
+    from psycopg import sql
+
+    conn = connect(url)
+    try:
+        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+            sql.Identifier(_schema(old)), sql.Identifier(_schema(new))))
+    finally:
+        conn.close()
+
+
+class PgWorkspace(Workspace):
+    """A workspace in the shared PostgreSQL store; the same methods as the SQLite one."""
+
+    def __init__(self, url: str, name: str) -> None:  # noqa: D107 - no SQLite file here
+        from psycopg import sql
+
+        self.url, self.name, self.path = url, name, None  # type: ignore[assignment]
+        schema = sql.Identifier(_schema(name))
+        conn = connect(url)
+        self.db = PgConnection(conn)  # type: ignore[assignment]
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+                conn.execute(sql.SQL("SET search_path TO {}, public").format(schema))
+                _migrate(conn)
+        except WorkspaceError:
+            conn.close()
+            raise
+        except Exception as exc:
+            conn.close()
+            raise WorkspaceError(f"cannot open workspace '{name}' in {safe_url(url)}: "
+                                 f"{str(exc).strip().splitlines()[0]}; {_FIX}") from None
+
+    @property
+    def location(self) -> str:
+        return f"{safe_url(self.url)} (schema {_schema(self.name)})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.conn.transaction():  # type: ignore[attr-defined]
+            yield
+
+    def after_copy(self) -> None:
+        # Rows copied in with their ids leave the identity counters behind: move them on.
+        for table in ("items", "imports", "queries", "adapters"):
+            self.db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                            f" coalesce(max(id), 0) + 1, false) FROM {table}")
+
+    # -- lexical index ----------------------------------------------------------------------
+    def _index_text(self, item_id: int, item: NewItem) -> None:
+        self.db.execute("DELETE FROM postings WHERE item_id = ?", (item_id,))
+        self.db.execute("DELETE FROM doc_lengths WHERE item_id = ?", (item_id,))
+        columns = (char_tokens(item.question), char_tokens(f"{item.question} {item.answer}"),
+                   char_tokens(item.category))
+        rows = [(item_id, col, token, tf) for col, tokens in enumerate(columns)
+                for token, tf in Counter(tokens).items()]
+        if rows:
+            self.db.executemany("INSERT INTO postings(item_id, col, token, tf) VALUES (?,?,?,?)",
+                                rows)
+        self.db.execute("INSERT INTO doc_lengths(item_id, len) VALUES (?, ?)",
+                        (item_id, sum(len(t) for t in columns)))
+
+    def lexical_search(self, tokens: Sequence[str], weights: Sequence[float], k: int
+                       ) -> list[tuple[int, float]]:
+        """BM25 as FTS5 computes it (see the module's note); higher = better."""
+        if not tokens:
+            return []
+        w = [float(x) for x in weights]
+        rows = self.db.execute(_BM25, (list(dict.fromkeys(tokens)), *w, k))
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def filter_ids(self, parts: Sequence[tuple[Sequence[str], bool]],
+                   weights: Sequence[float]) -> list[int]:
+        """Items holding every token of every part in any column (the last token of a prefix
+        part as a prefix), best BM25 first. Tokens need not be adjacent here, unlike in FTS5's
+        phrases, so a filter may keep a few more items than in a SQLite workspace."""
+        conditions, args = [], []
+        for run, prefix in parts:
+            for n, token in enumerate(run):
+                last = prefix and n == len(run) - 1
+                conditions.append("EXISTS (SELECT 1 FROM postings p WHERE p.item_id = items.id"
+                                  f" AND p.token {'LIKE' if last else '='} ?)")  # any column
+                args.append(_like_prefix(token) if last else token)
+        ids = [r[0] for r in self.db.execute(
+            f"SELECT id FROM items WHERE {' AND '.join(conditions)}", args)]
+        tokens = [t for run, _ in parts for t in run]
+        scores = dict(self.lexical_search(tokens, weights, max(1, self.count_items())))
+        return sorted(ids, key=lambda i: (-scores.get(i, 0.0), i))
+
+    def index_tokens(self, item_id: int) -> set[str]:
+        return {r[0] for r in self.db.execute(
+            "SELECT token FROM postings WHERE item_id = ? AND col = 1", (item_id,))}
+
+    def delete_items(self, ids: Sequence[int]) -> None:
+        for item_id in ids:  # postings, lengths, vectors and queries go with it (CASCADE)
+            self.db.execute("DELETE FROM items WHERE id = ?", (item_id,))
+
+    # -- vectors ----------------------------------------------------------------------------
+    def reset_vectors(self, dim: int, encoder_id: str) -> None:
+        self.db.execute("DROP TABLE IF EXISTS item_vectors")
+        self.db.execute(
+            f"CREATE TABLE item_vectors (item_id BIGINT PRIMARY KEY REFERENCES items(id)"
+            f" ON DELETE CASCADE, embedding vector({int(dim)}) NOT NULL)")
+        self.set_setting("vectors.dim", int(dim))
+        self.set_setting("vectors.encoder", encoder_id)
+
+    def put_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        data = np.asarray(vectors, dtype=np.float32)
+        self.db.executemany(
+            "INSERT INTO item_vectors(item_id, embedding) VALUES (?, ?) ON CONFLICT (item_id)"
+            " DO UPDATE SET embedding = excluded.embedding",
+            [(int(i), v) for i, v in zip(ids, data, strict=True)])
+
+    def ids_without_vectors(self) -> list[int]:
+        if self.vector_dim() is None:
+            return self.item_ids()
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM items WHERE id NOT IN (SELECT item_id FROM item_vectors)"
+            " ORDER BY id")]
+
+    def vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if self.vector_dim() is None:
+            return []
+        vector = np.asarray(query, dtype=np.float32)
+        rows = self.db.execute(
+            "SELECT item_id, 1 - (embedding <=> ?) FROM item_vectors ORDER BY embedding <=> ?,"
+            " item_id LIMIT ?", (vector, vector, k))
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        out = np.zeros((len(ids), self.vector_dim() or 0), dtype=np.float32)
+        found = dict(self.db.execute(
+            "SELECT item_id, embedding FROM item_vectors WHERE item_id = ANY(?)",
+            (list(map(int, ids)),)).fetchall()) if ids else {}
+        for n, item_id in enumerate(ids):
+            if item_id in found:
+                vector = found[item_id]  # pgvector's Vector (recent releases) or an array
+                if hasattr(vector, "to_numpy"):
+                    vector = vector.to_numpy()
+                out[n] = np.asarray(vector, dtype=np.float32)
+        return out
+
+
+def _like_prefix(token: str) -> str:
+    return token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+# FTS5's bm25(): score = sum over query tokens of idf * f * (k1 + 1) / (f + k1 * (1 - b +
+# b * D / avgD)), with f the column-weighted term frequency, D the row's length over all
+# columns, idf = ln((N - n + 0.5) / (n + 0.5)) floored at 1e-6 (n: rows with the token).
+_BM25 = """
+WITH q AS (SELECT unnest(%s::text[]) AS token),
+     w(col, weight) AS (VALUES (0, %s::float8), (1, %s::float8), (2, %s::float8)),
+     total AS (SELECT count(*)::float8 AS n, avg(len)::float8 AS avgdl FROM doc_lengths),
+     hits AS (SELECT p.token, p.item_id, sum(w.weight * p.tf) AS f
+              FROM postings p JOIN q USING (token) JOIN w ON w.col = p.col
+              GROUP BY p.token, p.item_id),
+     idf AS (SELECT token, greatest(ln((total.n - count(*) + 0.5) / (count(*) + 0.5)), 1e-6)
+                    AS idf
+             FROM hits, total GROUP BY token, total.n)
+SELECT h.item_id,
+       sum(idf.idf * h.f * 2.2 / (h.f + 1.2 * (0.25 + 0.75 * d.len / total.avgdl))) AS s
+FROM hits h JOIN idf USING (token) JOIN doc_lengths d ON d.item_id = h.item_id, total
+GROUP BY h.item_id ORDER BY s DESC, h.item_id LIMIT %s
+"""
+
+
+def _migrate(conn: Any) -> None:
+    """Create the schema's tables (version 1); refuse a newer format."""
+    exists = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]
+    if exists:
+        version = conn.execute("SELECT version FROM meta").fetchone()[0]
+        if version > VERSION:
+            raise WorkspaceError(f"this workspace was written by a newer Patent Desk (format "
+                                 f"{version}); update Patent Desk to open it")
+        return
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    conn.execute("INSERT INTO meta(version) VALUES (%s)", (VERSION,))
+
+
+_ID = "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+_ITEM = "item_id BIGINT NOT NULL REFERENCES items(id) ON DELETE CASCADE"
+_SCHEMA = (
+    "CREATE TABLE meta (version INTEGER NOT NULL)",
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    f"""CREATE TABLE items ({_ID}, question TEXT NOT NULL, answer TEXT NOT NULL,
+        category TEXT NOT NULL DEFAULT '', question_key TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL, source_file TEXT NOT NULL DEFAULT '',
+        source_row INTEGER NOT NULL DEFAULT 0, extra TEXT NOT NULL DEFAULT '{{}}',
+        imported_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    f"""CREATE TABLE postings ({_ITEM}, col SMALLINT NOT NULL, token TEXT NOT NULL,
+        tf INTEGER NOT NULL, PRIMARY KEY (token, col, item_id))""",
+    "CREATE INDEX postings_item ON postings(item_id)",
+    f"CREATE TABLE doc_lengths ({_ITEM} PRIMARY KEY, len INTEGER NOT NULL)",
+    f"""CREATE TABLE imports ({_ID}, file TEXT NOT NULL, encoding TEXT,
+        imported_at TEXT NOT NULL, added INTEGER NOT NULL, updated INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL, skipped INTEGER NOT NULL)""",
+    f"""CREATE TABLE queries ({_ID}, {_ITEM}, text TEXT NOT NULL, angle TEXT NOT NULL,
+        source TEXT NOT NULL, model TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'generated'
+            CHECK (status IN ('generated', 'accepted', 'rejected', 'edited')),
+        split TEXT NOT NULL DEFAULT 'train' CHECK (split IN ('train', 'heldout')),
+        item_hash TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        UNIQUE (item_id, angle, text))""",
+    "CREATE INDEX queries_item ON queries(item_id)",
+    f"""CREATE TABLE generation_log ({_ITEM}, item_hash TEXT NOT NULL, angle TEXT NOT NULL,
+        model TEXT NOT NULL, done_at TEXT NOT NULL, PRIMARY KEY (item_id, angle, model))""",
+    f"""CREATE TABLE adapters ({_ID}, created_at TEXT NOT NULL, base_encoder TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('query', 'symmetric')), config TEXT NOT NULL,
+        metrics TEXT NOT NULL, weights BYTEA NOT NULL, active INTEGER NOT NULL DEFAULT 0)""",
+)

@@ -1,0 +1,82 @@
+"""Copying a workspace between stores (`patent-desk migrate-store`): the SQLite files of one
+laptop and a shared PostgreSQL store, either way. Everything is copied as it is (items with
+their ids, settings, import history, synthetic queries with their review status, adapters
+with their weights, and the item vectors, so nothing is re-embedded); the lexical index is
+rebuilt in the target's own form. One transaction: a failed copy leaves no half workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+
+from core import paths
+from core.errors import WorkspaceError
+from core.store.workspace import Workspace
+
+Progress = Callable[[str, int, int], None]
+_ITEMS = ("id, question, answer, category, question_key, content_hash, source_file, source_row,"
+          " extra, imported_at, updated_at")
+# Tables copied row for row after the items they refer to.
+_TABLES = {
+    "imports": "id, file, encoding, imported_at, added, updated, unchanged, skipped",
+    "queries": "id, item_id, text, angle, source, model, status, split, item_hash, created_at,"
+               " updated_at",
+    "generation_log": "item_id, item_hash, angle, model, done_at",
+    "adapters": "id, created_at, base_encoder, kind, config, metrics, weights, active",
+}
+_BATCH = 1000
+
+
+def open_in(store: str | None, name: str) -> Workspace:
+    """Workspace `name` in a given store: a postgresql:// address, or None for the SQLite
+    files of the data folder (whatever PATENT_DESK_STORE says)."""
+    if store:
+        from core.store.postgres import PgWorkspace
+
+        return PgWorkspace(store, paths.check_workspace_name(name))
+    return Workspace(paths.workspace_path(name), name)
+
+
+def copy_workspace(source: Workspace, target: Workspace,
+                   progress: Progress | None = None) -> int:
+    """Copy everything of `source` into the empty `target`; returns the number of items."""
+    if target.count_items():
+        raise WorkspaceError(f"workspace '{target.name}' in {target.location} already has "
+                             f"{target.count_items()} items; delete it there or copy to "
+                             "another store")
+    ids = source.item_ids()
+    with target.transaction():
+        for start in range(0, len(ids), _BATCH):
+            batch = ids[start : start + _BATCH]
+            rows = source.db.execute(f"SELECT {_ITEMS} FROM items WHERE id IN"
+                                     f" ({','.join('?' * len(batch))})", batch).fetchall()
+            target.db.executemany(f"INSERT INTO items({_ITEMS}) VALUES ({_marks(_ITEMS)})",
+                                  [tuple(r) for r in rows])
+            for row in rows:  # the lexical index in the target's own form
+                target._index_text(row[0], SimpleNamespace(  # type: ignore[arg-type]
+                    question=row[1], answer=row[2], category=row[3]))
+            if progress:
+                progress("copying items", min(start + _BATCH, len(ids)), len(ids))
+        dim, encoder = source.vector_dim(), source.vector_encoder()
+        if dim is not None and encoder is not None:
+            target.reset_vectors(dim, encoder)
+            for start in range(0, len(ids), _BATCH):
+                batch_ids = ids[start : start + _BATCH]
+                target.put_vectors(batch_ids, source.get_vectors(batch_ids))
+                if progress:
+                    progress("copying vectors", min(start + _BATCH, len(ids)), len(ids))
+        for key, value in source.db.execute("SELECT key, value FROM settings").fetchall():
+            target.db.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key)"
+                              " DO UPDATE SET value = excluded.value", (key, value))
+        for table, columns in _TABLES.items():
+            rows = source.db.execute(f"SELECT {columns} FROM {table}").fetchall()
+            if rows:
+                target.db.executemany(f"INSERT INTO {table}({columns}) VALUES ({_marks(columns)})",
+                                      [tuple(r) for r in rows])
+        target.after_copy()
+    return len(ids)
+
+
+def _marks(columns: str) -> str:
+    return ",".join("?" * len(columns.split(",")))

@@ -1,0 +1,202 @@
+"""One suite over both stores: this computer's SQLite files and a shared PostgreSQL store with
+pgvector (a real server from the `pgserver` package, started in a temp folder). Import,
+search, ask, evaluation, tuning, workspace management and `migrate-store` behave alike."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core.desk import Desk
+from core.library import item_ids
+from core.store.tuning import AdapterStore
+from tests.conftest import REALISTIC_QUERIES, TIPO_FILES, run_cli
+
+SMALL = [f for f in TIPO_FILES if f.name != "patent_qa.csv"]  # 36 items: quick to embed
+QUESTION = "新型專利技術報告有什麼用？"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A fresh, empty database on the shared server for each test."""
+    import psycopg
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg_server.get_uri(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment that selects the store, for subprocesses and for this process."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("PATENT_DESK_STORE", raising=False)
+        return {}
+    url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("PATENT_DESK_STORE", url)
+    return {"PATENT_DESK_STORE": url}
+
+
+def _small_queries(tmp_path: Path) -> Path:
+    names = {f.name for f in SMALL}
+    lines = [line for line in REALISTIC_QUERIES.read_text("utf-8").splitlines()
+             if json.loads(line).get("file") in names]
+    out = tmp_path / "small.jsonl"
+    out.write_text("\n".join(lines), "utf-8")
+    return out
+
+
+def test_import_search_ask_and_eval(store: dict[str, str], data_home: Path, tmp_path: Path):
+    imported = run_cli("import", *map(str, SMALL), "--workspace", "office", home=data_home,
+                       env=store)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.count("added") == len(SMALL)
+    again = run_cli("import", str(SMALL[0]), "--workspace", "office", home=data_home, env=store)
+    assert "0 added, 0 updated, 10 unchanged" in again.stdout
+
+    listed = json.loads(run_cli("workspaces", "--json", home=data_home, env=store).stdout)
+    [office] = listed["workspaces"]
+    assert office["name"] == "office" and office["items"] == 36
+    assert ("patent_desk:office" in office["path"]) == bool(store)
+
+    found = run_cli("search", QUESTION, "--workspace", "office", "--json", "--k", "3",
+                    home=data_home, env=store)
+    assert found.returncode == 0, found.stderr
+    top = json.loads(found.stdout)["results"][0]
+    assert "新型專利技術報告" in top["question"] and set(top["channels"]) == {"lexical", "dense"}
+    asked = json.loads(run_cli("ask", QUESTION, "--workspace", "office", "--json",
+                               home=data_home, env=store).stdout)
+    assert asked["citations"] == [top["id"]] and asked["answer"].startswith(top["answer"])
+    evaluated = run_cli("eval", "--queries", str(_small_queries(tmp_path)), "--workspace",
+                        "office", "--json", home=data_home, env=store)
+    assert evaluated.returncode == 0, evaluated.stderr
+    metrics = json.loads(evaluated.stdout)["retrievers"]
+    assert metrics["lexical"]["hit@1"] >= 0.6 and metrics["hybrid"]["hit@10"] >= 0.8
+
+
+def test_both_stores_rank_alike(pg_url: str, data_home: Path, monkeypatch, encoder):
+    """The PostgreSQL store computes FTS5's BM25 itself: same items, same order, same
+    scores as the SQLite file, for lexical, dense and hybrid search."""
+    results = {}
+    for name, url in (("sqlite", None), ("postgresql", pg_url)):
+        if url:
+            monkeypatch.setenv("PATENT_DESK_STORE", url)
+        with Desk("same", encoder=encoder) as desk:
+            desk.import_files(SMALL)
+            results[name] = {
+                (query, mode): [(h.item.question, round(h.score, 4))
+                                for h in desk.search(query, 5, mode)]
+                for query in (QUESTION, "專利師 執業", "专利师可以兼职吗", "annual fee")
+                for mode in ("lexical", "dense", "hybrid")}
+            items = [(it.question, it.answer) for it in desk.ws.iter_items()]
+            results[name]["items"] = items  # type: ignore[assignment]
+            # The Library's filter: the same items (FTS5 ranks a phrase, PostgreSQL its tokens)
+            results[name]["filter"] = {  # type: ignore[assignment]
+                it.question for it in desk.ws.get_items(item_ids(desk.ws, None, "技術報"))}
+            results[name]["filter_count"] = len(item_ids(desk.ws, None, "技術報"))
+    assert results["sqlite"] == results["postgresql"]
+
+
+def test_tune_and_adapters_on_either_store(store: dict[str, str], encoder, tmp_path: Path):
+    with Desk("office", encoder=encoder) as desk:
+        desk.import_files(SMALL)
+        options = desk.default_tune_options("query")
+        quick = replace(options, max_train=64, train=replace(options.train, epochs=1))
+        report = desk.tune(quick, llm_angles="off")
+        [adapter] = AdapterStore(desk.ws).list()
+        assert report.adapter_id == adapter.id and adapter.kind == "query"
+        stored = sum(report.queries.stored.values())
+        assert stored > 36 and report.queries.added == stored  # counted alike by both stores
+        desk.activate_adapter(adapter.id)
+        assert AdapterStore(desk.ws).active().id == adapter.id  # type: ignore[union-attr]
+        assert desk.search(QUESTION, 1)[0].item.question.startswith("新型專利技術報告")
+        measured = desk.evaluate(str(_small_queries(tmp_path)))
+        assert measured["adapter"] == adapter.id and measured["retrievers"]["dense"]["hit@10"]
+        desk.activate_adapter(None)
+        assert AdapterStore(desk.ws).active() is None
+
+
+def test_workspaces_are_created_renamed_and_deleted(store: dict[str, str]):
+    from core import workspaces
+
+    workspaces.create_workspace("事務所 A")
+    assert workspaces.list_workspaces() == ["事務所 A"]
+    with pytest.raises(Exception, match="already exists"):
+        workspaces.create_workspace("事務所 A")
+    workspaces.rename_workspace("事務所 A", "firm-b")
+    assert workspaces.list_workspaces() == ["firm-b"] and workspaces.workspace_exists("firm-b")
+    workspaces.delete_workspace("firm-b")
+    assert workspaces.list_workspaces() == []
+
+
+def test_migrate_store_there_and_back(pg_url: str, data_home: Path, tmp_path: Path):
+    assert run_cli("import", *map(str, SMALL), home=data_home).returncode == 0
+    before = run_cli("search", QUESTION, "--json", home=data_home).stdout
+    moved = run_cli("migrate-store", "--to", pg_url, "--json", home=data_home)
+    assert moved.returncode == 0, moved.stderr
+    assert json.loads(moved.stdout)["items"] == 36
+    on_pg = {"PATENT_DESK_STORE": pg_url}
+    assert run_cli("search", QUESTION, "--json", home=data_home, env=on_pg).stdout == before
+    again = run_cli("migrate-store", "--to", pg_url, home=data_home)
+    assert again.returncode == 2 and "already has 36 items" in again.stderr
+
+    other_home = tmp_path / "laptop"
+    back = run_cli("migrate-store", "--to", "sqlite", home=other_home, env=on_pg)
+    assert back.returncode == 0, back.stderr
+    assert run_cli("search", QUESTION, "--json", home=other_home).stdout == before
+    added = run_cli("import", str(SMALL[0]), home=data_home, env=on_pg)
+    assert "10 unchanged" in added.stdout  # the copied items keep their keys and hashes
+
+
+def test_an_unreachable_store_is_one_line(data_home: Path):
+    dead = {"PATENT_DESK_STORE": "postgresql://nobody@127.0.0.1:9/none"}
+    result = run_cli("workspaces", home=data_home, env=dead)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: cannot reach the PostgreSQL store") and "9" in line
+    bad = run_cli("workspaces", home=data_home, env={"PATENT_DESK_STORE": "mysql://x"})
+    assert bad.returncode == 2 and "must start with postgresql://" in bad.stderr
+    backup = run_cli("backup", home=data_home, env=dead)
+    assert backup.returncode == 2 and "pg_dump" in backup.stderr
+
+
+def test_the_settings_dialog_chooses_the_store(qtbot, pg_url: str, monkeypatch):
+    from core.logs import shared_setting
+    from desktop.settings import SettingsDialog
+
+    monkeypatch.delenv("PATENT_DESK_STORE", raising=False)
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    assert dialog.store.text() == "" and not dialog.store.isReadOnly()
+    dialog.store.setText("postgresql://nobody@127.0.0.1:9/none")
+    dialog.accept()
+    assert dialog.error.isVisibleTo(dialog) and "cannot reach" in dialog.error.text()
+    assert shared_setting("store") is None  # refused: nothing saved
+    dialog.store.setText(pg_url)
+    dialog.accept()
+    assert shared_setting("store") == pg_url
+    from core import workspaces
+
+    workspaces.create_workspace("shared")  # every workspace now lives in PostgreSQL
+    assert workspaces.list_workspaces() == ["shared"]
+    again = SettingsDialog()
+    qtbot.addWidget(again)
+    assert again.store.text() == pg_url
+    again.store.clear()
+    again.accept()
+    assert shared_setting("store") is None and workspaces.list_workspaces() == []
