@@ -290,9 +290,10 @@ def preamble(results: dict[str, Any]) -> str:
         "How to reproduce these numbers (from the repository root, with the `bench` extra: "
         "`.venv/bin/pip install -e '.[bench]'`):\n\n"
         f"```bash\n.venv/bin/{results['meta']['command']}\n```\n\n"
-        "Without `--quick` the full run (under 60 minutes on 2 cores) adds the LLM-angle "
-        "ablation, the app's default epochs, 24 generated answers, a 100,000-row "
-        "spreadsheet and 1M search items. `--queries FILE` evaluates another JSONL query "
+        "Without `--quick` the full run (35 minutes on 2 cores, measured; see "
+        "docs/benchmarks-full.md) adds the queries-per-angle, LLM-angle and symmetric "
+        "ablations, 24 generated answers, a 100,000-row spreadsheet and 1M search items. "
+        "`--queries FILE` evaluates another JSONL query "
         "file. The runner, its stages and the metrics are in `tests/benchmarks/`; "
         "`tests/test_benchmarks.py` runs it on a tiny corpus.\n\n")
 
