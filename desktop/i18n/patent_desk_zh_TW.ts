@@ -1044,24 +1044,39 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings.py" line="73"/>
+        <location filename="../settings.py" line="78"/>
         <source>Settings</source>
         <translation>設定</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="75"/>
+        <location filename="../settings.py" line="80"/>
         <source>System</source>
         <translation>跟隨系統</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="79"/>
+        <location filename="../settings.py" line="84"/>
         <source>A new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="86"/>
+        <location filename="../settings.py" line="87"/>
+        <source>empty: the workspaces on this computer</source>
+        <translation>留空：使用本機上的工作區</translation>
+    </message>
+    <message>
+        <location filename="../settings.py" line="89"/>
+        <source>A PostgreSQL database (with pgvector) that several seats share, e.g. postgresql://patentdesk@192.168.1.20/patentdesk; used from the next start</source>
+        <translation>多個座位共用的 PostgreSQL 資料庫（需 pgvector），例如 postgresql://patentdesk@192.168.1.20/patentdesk；下次啟動時生效</translation>
+    </message>
+    <message>
+        <location filename="../settings.py" line="100"/>
         <source>Language</source>
         <translation>語言</translation>
+    </message>
+    <message>
+        <location filename="../settings.py" line="102"/>
+        <source>Shared store</source>
+        <translation>共用資料庫</translation>
     </message>
 </context>
 <context>
