@@ -99,17 +99,21 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_migrate_store(args: argparse.Namespace) -> int:
     from core.store.postgres import safe_url, store_url
-    from core.store.transfer import copy_workspace, open_in
+    from core.store.transfer import copy_workspace, exists_in, open_in
 
     source_store = store_url() if args.source is None else _store_arg(args.source)
     target_store = _store_arg(args.to)
     if source_store == target_store:
         raise WorkspaceError("--to names the store the workspace is already in; name the "
                              "other one (sqlite, or a postgresql:// address)")
+    if not exists_in(source_store, args.workspace):  # opening would create it
+        raise WorkspaceError(f"there is no workspace '{args.workspace}' in "
+                             f"{safe_url(source_store) if source_store else 'this computer'}"
+                             "; see: patent-desk workspaces")
     with open_in(source_store, args.workspace) as source:
         if not source.count_items():
-            raise WorkspaceError(f"workspace '{args.workspace}' in {source.location} is empty "
-                                 "or does not exist; see: patent-desk workspaces")
+            raise WorkspaceError(f"workspace '{args.workspace}' in {source.location} is "
+                                 "empty; nothing to copy")
         with open_in(target_store, args.workspace) as target:
             items = copy_workspace(source, target, _progress)
             where = target.location

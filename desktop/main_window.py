@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
 
 from core import paths
 from core.desk import Desk
+from core.errors import PatentDeskError
+from core.workspaces import list_workspaces
 from desktop.import_wizard import IMPORTABLE, ImportWizard
 from desktop.jobs import JobContext, JobRunner
 from desktop.settings import SettingsDialog, app_settings, icon
@@ -300,10 +302,24 @@ class MainWindow(QMainWindow):
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self)
-        dialog.accepted.connect(lambda: self.show_status(self.tr(
-            "The new language takes effect when Patent Desk starts again.")))
+        dialog.accepted.connect(lambda: self._settings_saved(dialog))
         dialog.open()
         return dialog
+
+    def _settings_saved(self, dialog: SettingsDialog) -> None:
+        if not dialog.store_changed:
+            self.show_status(self.tr(
+                "The new language takes effect when Patent Desk starts again."))
+            return
+        # Every workspace action now goes to the other store: reopen from there at once, so
+        # nothing acts on a workspace of one store while another is shown.
+        try:
+            names = list_workspaces()
+        except PatentDeskError as exc:
+            self.show_error(str(exc))
+            return
+        self.open_workspace(self.workspace if self.workspace in names or not names
+                            else names[0])
 
     def open_log_folder(self) -> Path:
         self.log_dir.mkdir(parents=True, exist_ok=True)

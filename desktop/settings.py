@@ -87,9 +87,10 @@ class SettingsDialog(QDialog):
         self.store.setPlaceholderText(self.tr("empty: the workspaces on this computer"))
         self.store.setToolTip(self.tr(
             "A PostgreSQL database (with pgvector) that several seats share, e.g. "
-            "postgresql://patentdesk@192.168.1.20/patentdesk; used from the next start"))
+            "postgresql://patentdesk@192.168.1.20/patentdesk; applies at once"))
         self.store.setText(str(shared_setting("store") or ""))
         self.store.setReadOnly(bool(os.environ.get(STORE_ENV)))  # the variable decides
+        self.store_changed = False
         self.error = QLabel(wordWrap=True, visible=False)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -112,5 +113,6 @@ class SettingsDialog(QDialog):
                 self.error.setText(str(exc))
                 self.error.setVisible(True)
                 return
+            self.store_changed = True
         save_language(str(self.language.currentData()))
         super().accept()

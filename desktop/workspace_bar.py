@@ -51,7 +51,11 @@ class WorkspaceSwitcher(QObject):
     def refresh(self) -> None:
         """List the workspaces on disk, the open one selected."""
         current = self.host.workspace
-        names = list_workspaces()
+        try:
+            names = list_workspaces()
+        except PatentDeskError as exc:  # e.g. the shared store is out of reach: say so, and
+            self.host.show_error(str(exc))  # keep the window (Settings can switch it back)
+            names = []
         if current not in names:
             names = sorted([*names, current])
         self.combo.blockSignals(True)

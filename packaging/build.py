@@ -31,6 +31,9 @@ def build(dist: Path, work: Path, llm: Path | None, encoder: Path | None,
 
         manifest = write_pack(app / "model-pack", llm, encoder, languages)
         print(f"model pack: {manifest}")
+        mac_app = dist / "Patent Desk.app" / "Contents" / "MacOS"  # beside its executable
+        if mac_app.is_dir():
+            print(f"model pack: {write_pack(mac_app / 'model-pack', llm, encoder, languages)}")
     return app
 
 

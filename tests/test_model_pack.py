@@ -54,3 +54,12 @@ def test_a_damaged_pack_is_refused_in_one_line(tmp_path: Path, data_home: Path):
     assert asked.returncode == 2 and "Traceback" not in asked.stderr
     assert str(gguf) in error and "failed its checksum" in error
     assert error.endswith(f"copy the model pack again ({pack})")
+
+
+def test_a_malformed_pack_file_is_one_line(tmp_path: Path, data_home: Path):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "pack.json").write_text('{"llm": {"name": "half-written"}}', encoding="utf-8")
+    shown = run_cli("models", home=data_home, env={"PATENT_DESK_MODEL_PACK": str(pack)})
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr
+    assert f"model pack {pack} cannot be read (KeyError" in shown.stderr

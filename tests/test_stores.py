@@ -154,6 +154,9 @@ def test_migrate_store_there_and_back(pg_url: str, data_home: Path, tmp_path: Pa
     assert run_cli("search", QUESTION, "--json", home=data_home, env=on_pg).stdout == before
     again = run_cli("migrate-store", "--to", pg_url, home=data_home)
     assert again.returncode == 2 and "already has 36 items" in again.stderr
+    typo = run_cli("migrate-store", "--to", pg_url, "--workspace", "defualt", home=data_home)
+    assert typo.returncode == 2 and "there is no workspace 'defualt'" in typo.stderr
+    assert not (data_home / "workspaces" / "defualt.sqlite").exists()  # nothing created
 
     other_home = tmp_path / "laptop"
     back = run_cli("migrate-store", "--to", "sqlite", home=other_home, env=on_pg)
@@ -189,11 +192,14 @@ def test_the_settings_dialog_chooses_the_store(qtbot, pg_url: str, monkeypatch):
     assert shared_setting("store") is None  # refused: nothing saved
     dialog.store.setText(pg_url)
     dialog.accept()
-    assert shared_setting("store") == pg_url
+    assert shared_setting("store") == pg_url and dialog.store_changed
     from core import workspaces
 
     workspaces.create_workspace("shared")  # every workspace now lives in PostgreSQL
     assert workspaces.list_workspaces() == ["shared"]
+    monkeypatch.setenv("PATENT_DESK_STORE", "sqlite")  # off the office network: the files
+    assert workspaces.list_workspaces() == []
+    monkeypatch.delenv("PATENT_DESK_STORE")
     again = SettingsDialog()
     qtbot.addWidget(again)
     assert again.store.text() == pg_url

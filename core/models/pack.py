@@ -45,14 +45,14 @@ def pack_source(kind: str) -> ModelSource | None:
         return None
     try:
         entry = json.loads((root / PACK_FILE).read_text(encoding="utf-8")).get(kind)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"model pack {root} cannot be read ({exc}); copy it again or unset "
-                         f"{PACK_ENV}") from None
-    if not entry:
-        return None
-    pinned = tuple(PinnedFile(name, digest) for name, digest in entry["files"].items())
-    return ModelSource(kind, entry["name"], root / entry["path"], PACKAGE, pinned,
-                       tuple(entry.get("languages", ())))
+        if not entry:
+            return None
+        pinned = tuple(PinnedFile(name, digest) for name, digest in entry["files"].items())
+        return ModelSource(kind, entry["name"], root / entry["path"], PACKAGE, pinned,
+                           tuple(entry.get("languages", ())))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ModelError(f"model pack {root} cannot be read ({type(exc).__name__}: {exc}); "
+                         f"copy it again or unset {PACK_ENV}") from None
 
 
 def write_pack(dest: Path, llm: Path | None = None, encoder: Path | None = None,

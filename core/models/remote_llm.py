@@ -9,6 +9,7 @@ generation use either without knowing which.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import urllib.error
@@ -105,16 +106,17 @@ class RemoteLLM:
             stream = self.client.chat.completions.create(
                 model=self.model, messages=messages,  # type: ignore[arg-type]
                 max_tokens=max_tokens, temperature=temperature, stream=True)
-            text = ""
-            for chunk in stream:
-                piece = chunk.choices[0].delta.content if chunk.choices else None
-                if not piece:
-                    continue
-                yield piece
-                text += piece
-                if degenerate(text):
-                    break
-        except openai.APIConnectionError:
+            with stream:  # closed early too (a loop, a cancel): the server stops generating
+                text = ""
+                for chunk in stream:
+                    piece = chunk.choices[0].delta.content if chunk.choices else None
+                    if not piece:
+                        continue
+                    yield piece
+                    text += piece
+                    if degenerate(text):
+                        break
+        except (openai.APIConnectionError, *_transport_errors()):  # also mid-stream drops
             raise ModelError(self._unreachable()) from None
         except openai.APIError as exc:
             raise ModelError(f"the LLM server at {self.url} refused the request: {exc}") from None
@@ -122,3 +124,14 @@ class RemoteLLM:
     def chat(self, messages: list[Message], max_tokens: int = 384,
              temperature: float = 0.2) -> str:
         return "".join(self.stream_chat(messages, max_tokens, temperature))
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """A connection dropped while a reply streams reaches us as the HTTP library's own
+    error, not openai's; openai 1.x-2.x use httpx, 3.x httpx2."""
+    for name in ("httpx2", "httpx"):
+        try:
+            return (importlib.import_module(name).TransportError,)
+        except (ImportError, AttributeError):
+            continue
+    return ()

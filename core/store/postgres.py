@@ -35,10 +35,15 @@ _FIX = f"check the server and the address ({STORE_ENV} or File → Settings…)"
 
 def store_url() -> str | None:
     """The shared PostgreSQL store in use, or None for the SQLite files (the default):
-    the environment variable wins over the setting saved for every workspace."""
+    the environment variable wins over the setting saved for every workspace, and
+    PATENT_DESK_STORE=sqlite uses the files even where a store is saved (say, off the
+    office network)."""
     from core.logs import shared_setting
 
-    url = os.environ.get(STORE_ENV) or shared_setting("store") or None
+    chosen = os.environ.get(STORE_ENV)
+    if chosen == "sqlite":  # this computer's files whatever the saved setting says
+        return None
+    url = chosen or shared_setting("store") or None
     if url and not url.startswith(("postgresql://", "postgres://")):
         raise WorkspaceError(f"store address {url!r} must start with postgresql:// "
                              f"(for example postgresql://user@host/patentdesk); {_FIX}")
@@ -126,8 +131,17 @@ def _lost_connection() -> Iterator[None]:
         yield
     except psycopg.OperationalError as exc:  # the server went away: one line, not a trace
         raise WorkspaceError(f"the PostgreSQL store stopped answering "
-                             f"({str(exc).strip().splitlines()[0]}); {_FIX}. What was being "
-                             "written was rolled back") from None
+                             f"({_first_line(exc)}); {_FIX}. What was being written was "
+                             "rolled back") from None
+    except psycopg.Error as exc:  # e.g. the schema was renamed or dropped by another seat,
+        raise WorkspaceError(     # or the role may not write: still one line
+            f"the PostgreSQL store refused the request ({_first_line(exc)}); reopen the "
+            "workspace, or ask the database's administrator. Nothing was changed") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def list_names(url: str) -> list[str]:
@@ -190,7 +204,11 @@ class PgWorkspace(Workspace):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db.conn.transaction():  # type: ignore[attr-defined]
+        """All or nothing, and one writer per workspace at a time, like SQLite's BEGIN
+        IMMEDIATE: an import re-reads what is stored inside its transaction, so two seats
+        importing one file at once must take turns (a transaction-scoped advisory lock)."""
+        with _lost_connection(), self.db.conn.transaction():  # type: ignore[attr-defined]
+            self.db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (_schema(self.name),))
             yield
 
     def after_copy(self) -> None:

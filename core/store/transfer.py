@@ -38,6 +38,14 @@ def open_in(store: str | None, name: str) -> Workspace:
     return Workspace(paths.workspace_path(name), name)
 
 
+def exists_in(store: str | None, name: str) -> bool:
+    if store:
+        from core.store.postgres import list_names
+
+        return name in list_names(store)
+    return paths.workspace_path(name).exists()
+
+
 def copy_workspace(source: Workspace, target: Workspace,
                    progress: Progress | None = None) -> int:
     """Copy everything of `source` into the empty `target`; returns the number of items."""
@@ -61,11 +69,14 @@ def copy_workspace(source: Workspace, target: Workspace,
         dim, encoder = source.vector_dim(), source.vector_encoder()
         if dim is not None and encoder is not None:
             target.reset_vectors(dim, encoder)
-            for start in range(0, len(ids), _BATCH):
-                batch_ids = ids[start : start + _BATCH]
+            missing = set(source.ids_without_vectors())  # embedded later, as in the source
+            embedded = [i for i in ids if i not in missing]
+            for start in range(0, len(embedded), _BATCH):
+                batch_ids = embedded[start : start + _BATCH]
                 target.put_vectors(batch_ids, source.get_vectors(batch_ids))
                 if progress:
-                    progress("copying vectors", min(start + _BATCH, len(ids)), len(ids))
+                    progress("copying vectors", min(start + _BATCH, len(embedded)),
+                             len(embedded))
         for key, value in source.db.execute("SELECT key, value FROM settings").fetchall():
             target.db.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key)"
                               " DO UPDATE SET value = excluded.value", (key, value))

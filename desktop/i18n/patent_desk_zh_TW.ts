@@ -641,148 +641,148 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="84"/>
+        <location filename="../main_window.py" line="86"/>
         <source>Ask</source>
         <translation>提問</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="88"/>
+        <location filename="../main_window.py" line="90"/>
         <source>Library</source>
         <translation>題庫</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="93"/>
+        <location filename="../main_window.py" line="95"/>
         <source>Improve retrieval</source>
         <translation>改善檢索</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="95"/>
+        <location filename="../main_window.py" line="97"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="107"/>
+        <location filename="../main_window.py" line="109"/>
         <source>Import…</source>
         <translation>匯入…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="108"/>
+        <location filename="../main_window.py" line="110"/>
         <source>Export…</source>
         <translation>匯出…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="109"/>
+        <location filename="../main_window.py" line="111"/>
         <source>Switch workspace…</source>
         <translation>切換工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="111"/>
+        <location filename="../main_window.py" line="113"/>
         <source>Settings…</source>
         <translation>設定…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="113"/>
+        <location filename="../main_window.py" line="115"/>
         <source>Quit</source>
         <translation>結束</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="115"/>
+        <location filename="../main_window.py" line="117"/>
         <source>Filter entries</source>
         <translation>篩選條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="116"/>
+        <location filename="../main_window.py" line="118"/>
         <source>Ask a question</source>
         <translation>提出問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="117"/>
+        <location filename="../main_window.py" line="119"/>
         <source>Open log folder</source>
         <translation>開啟記錄檔資料夾</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="118"/>
-        <location filename="../main_window.py" line="324"/>
+        <location filename="../main_window.py" line="120"/>
+        <location filename="../main_window.py" line="340"/>
         <source>About Patent Desk</source>
         <translation>關於 Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="120"/>
+        <location filename="../main_window.py" line="122"/>
         <source>Import spreadsheets (Ctrl+I)</source>
         <translation>匯入試算表（Ctrl+I）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="121"/>
+        <location filename="../main_window.py" line="123"/>
         <source>Export the entries to XLSX or CSV</source>
         <translation>將條目匯出為 XLSX 或 CSV</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="124"/>
+        <location filename="../main_window.py" line="126"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="133"/>
+        <location filename="../main_window.py" line="135"/>
         <source>&amp;Help</source>
         <translation>說明(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="136"/>
+        <location filename="../main_window.py" line="138"/>
         <source>Main</source>
         <translation>主要</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="141"/>
+        <location filename="../main_window.py" line="143"/>
         <source>Workspace:</source>
         <translation>工作區：</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="165"/>
+        <location filename="../main_window.py" line="167"/>
         <source>Patent Desk</source>
         <translation>Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="189"/>
+        <location filename="../main_window.py" line="191"/>
         <source>Opening workspace…</source>
         <translation>正在開啟工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="213"/>
+        <location filename="../main_window.py" line="215"/>
         <source>{n} items in workspace &apos;{name}&apos;</source>
         <translation>工作區「{name}」共有 {n} 個條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="225"/>
+        <location filename="../main_window.py" line="227"/>
         <source>Wait until the workspace is open and no task is running, then import.</source>
         <translation>請等工作區開啟且沒有進行中的工作後再匯入。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="234"/>
+        <location filename="../main_window.py" line="236"/>
         <source>Export entries</source>
         <translation>匯出條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="245"/>
+        <location filename="../main_window.py" line="247"/>
         <source>Exporting…</source>
         <translation>匯出中…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="253"/>
+        <location filename="../main_window.py" line="255"/>
         <source>Exported {n} entries to {path}</source>
         <translation>已匯出 {n} 個條目到 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="304"/>
+        <location filename="../main_window.py" line="312"/>
         <source>The new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="310"/>
+        <location filename="../main_window.py" line="326"/>
         <source>The log is in {path}</source>
         <translation>記錄檔位於 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="320"/>
+        <location filename="../main_window.py" line="336"/>
         <source>Patent Desk {version}
 
 Answers clients&apos; patent questions from your own Q&amp;A knowledge base, offline.</source>
@@ -1065,16 +1065,16 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
     </message>
     <message>
         <location filename="../settings.py" line="89"/>
-        <source>A PostgreSQL database (with pgvector) that several seats share, e.g. postgresql://patentdesk@192.168.1.20/patentdesk; used from the next start</source>
-        <translation>多個座位共用的 PostgreSQL 資料庫（需 pgvector），例如 postgresql://patentdesk@192.168.1.20/patentdesk；下次啟動時生效</translation>
+        <source>A PostgreSQL database (with pgvector) that several seats share, e.g. postgresql://patentdesk@192.168.1.20/patentdesk; applies at once</source>
+        <translation>多個座位共用的 PostgreSQL 資料庫（需 pgvector），例如 postgresql://patentdesk@192.168.1.20/patentdesk；立即生效</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="100"/>
+        <location filename="../settings.py" line="101"/>
         <source>Language</source>
         <translation>語言</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="102"/>
+        <location filename="../settings.py" line="103"/>
         <source>Shared store</source>
         <translation>共用資料庫</translation>
     </message>
@@ -1140,42 +1140,42 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
         <translation>刪除工作區…</translation>
     </message>
     <message>
-        <location filename="../workspace_bar.py" line="66"/>
+        <location filename="../workspace_bar.py" line="70"/>
         <source>Wait until the current task ends (or cancel it), then try again.</source>
         <translation>請等目前的工作結束（或取消它）後再試一次。</translation>
     </message>
     <message>
-        <location filename="../workspace_bar.py" line="123"/>
+        <location filename="../workspace_bar.py" line="127"/>
         <source>Workspace &apos;{name}&apos; was deleted.</source>
         <translation>工作區「{name}」已刪除。</translation>
     </message>
     <message>
-        <location filename="../workspace_bar.py" line="128"/>
+        <location filename="../workspace_bar.py" line="132"/>
         <source>New workspace</source>
         <translation>新增工作區</translation>
     </message>
     <message>
-        <location filename="../workspace_bar.py" line="129"/>
+        <location filename="../workspace_bar.py" line="133"/>
         <source>Name of the new workspace:</source>
         <translation>新工作區的名稱：</translation>
     </message>
     <message>
-        <location filename="../workspace_bar.py" line="136"/>
+        <location filename="../workspace_bar.py" line="140"/>
         <source>Rename workspace</source>
         <translation>重新命名工作區</translation>
     </message>
     <message>
-        <location filename="../workspace_bar.py" line="137"/>
+        <location filename="../workspace_bar.py" line="141"/>
         <source>New name for workspace &apos;{name}&apos;:</source>
         <translation>工作區「{name}」的新名稱：</translation>
     </message>
     <message>
-        <location filename="../workspace_bar.py" line="145"/>
+        <location filename="../workspace_bar.py" line="149"/>
         <source>Delete workspace</source>
         <translation>刪除工作區</translation>
     </message>
     <message>
-        <location filename="../workspace_bar.py" line="146"/>
+        <location filename="../workspace_bar.py" line="150"/>
         <source>Delete workspace &apos;{name}&apos; with all its items, tuned adapters and settings? This cannot be undone.</source>
         <translation>要刪除工作區「{name}」及其所有條目、訓練過的適配器與設定嗎？此動作無法復原。</translation>
     </message>
