@@ -127,11 +127,9 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
 
 
 def _store_arg(value: str) -> str | None:
-    if value == "sqlite":
-        return None
-    if not value.startswith(("postgresql://", "postgres://")):
-        raise WorkspaceError(f"store {value!r} is neither 'sqlite' nor a postgresql:// address")
-    return value
+    from core.store.postgres import check_url
+
+    return None if value == "sqlite" else check_url(value, "or name 'sqlite'")
 
 
 def _progress(stage: str, done: int, total: int) -> None:

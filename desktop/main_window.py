@@ -282,18 +282,19 @@ class MainWindow(QMainWindow):
         return None
 
     def focus_filter(self) -> None:
-        page = self.page_with("filter")
-        if page is not None:
-            self.tabs.setCurrentWidget(page)
-            page.filter.setFocus()
-            page.filter.selectAll()
+        self._focus_field("filter")
 
     def focus_ask(self) -> None:
-        page = self.page_with("query")
+        self._focus_field("query")
+
+    def _focus_field(self, attribute: str) -> None:
+        """Show the page that has this input field, with the field focused and selected."""
+        page = self.page_with(attribute)
         if page is not None:
             self.tabs.setCurrentWidget(page)
-            page.query.setFocus()
-            page.query.selectAll()
+            field = getattr(page, attribute)
+            field.setFocus()
+            field.selectAll()
 
     def focus_switcher(self) -> None:
         self.switcher.combo.setFocus()

@@ -67,10 +67,7 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
 @pytest.fixture
 def demo_workspace(demo_file: Path, data_home: Path) -> str:
     """A private copy of the demo workspace in this test's data home; returns its name."""
-    target = data_home / "workspaces"
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(demo_file, target / "demo.sqlite")
-    return "demo"
+    return _private_copy(demo_file, data_home, "demo")
 
 
 @pytest.fixture(scope="session")
@@ -85,10 +82,14 @@ def small_tipo_file(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
 @pytest.fixture
 def small_tipo_workspace(small_tipo_file: Path, data_home: Path) -> str:
     """A private copy of the small TIPO workspace in this test's data home; returns its name."""
+    return _private_copy(small_tipo_file, data_home, "small")
+
+
+def _private_copy(prepared: Path, data_home: Path, name: str) -> str:
     target = data_home / "workspaces"
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(small_tipo_file, target / "small.sqlite")
-    return "small"
+    shutil.copy(prepared, target / f"{name}.sqlite")
+    return name
 
 
 def run_cli(*args: str, home: Path, timeout: int = 600,

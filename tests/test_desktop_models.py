@@ -11,7 +11,15 @@ from PySide6.QtCore import Qt
 
 from core.models import bundled_encoder, bundled_llm
 from desktop.main_window import MainWindow
+from desktop.pages.models import ModelsPage
 from tests.desktop_helpers import open_window, wait_idle
+
+
+def open_models_page(qtbot, workspace: str) -> tuple[MainWindow, ModelsPage]:
+    """The window on `workspace`, showing its Models page."""
+    window = open_window(qtbot, workspace)
+    window.tabs.setCurrentWidget(window.models_page)
+    return window, window.models_page
 
 
 def choose(qtbot, window: MainWindow, kind: str, path: Path | None) -> None:
@@ -20,9 +28,7 @@ def choose(qtbot, window: MainWindow, kind: str, path: Path | None) -> None:
 
 
 def test_models_page_shows_the_models_and_their_fit(qtbot, small_tipo_workspace: str):
-    window = open_window(qtbot, small_tipo_workspace)
-    page = window.models_page
-    window.tabs.setCurrentWidget(page)
+    window, page = open_models_page(qtbot, small_tipo_workspace)
     llm, encoder = page.llm_box, page.encoder_box
     assert llm.name.text() == "SmolLM2-135M-Instruct (Q4_1) (bundled)"
     assert llm.path.text() == str(bundled_llm().path)
@@ -37,9 +43,7 @@ def test_models_page_shows_the_models_and_their_fit(qtbot, small_tipo_workspace:
 
 def test_bad_models_are_refused_and_the_old_ones_stay(qtbot, small_tipo_workspace: str,
                                                       tmp_path: Path):
-    window = open_window(qtbot, small_tipo_workspace)
-    page = window.models_page
-    window.tabs.setCurrentWidget(page)
+    window, page = open_models_page(qtbot, small_tipo_workspace)
     truncated = tmp_path / "truncated.gguf"
     with open(bundled_llm().path, "rb") as source, open(truncated, "wb") as target:
         target.write(source.read(3_000_000))  # a GGUF header, most of the tensors missing
@@ -62,9 +66,7 @@ def test_bad_models_are_refused_and_the_old_ones_stay(qtbot, small_tipo_workspac
 
 def test_choose_a_gguf_then_go_back_to_the_bundled_one(qtbot, small_tipo_workspace: str,
                                                        tmp_path: Path):
-    window = open_window(qtbot, small_tipo_workspace)
-    page = window.models_page
-    window.tabs.setCurrentWidget(page)
+    window, page = open_models_page(qtbot, small_tipo_workspace)
     mine = tmp_path / "my-model.gguf"
     shutil.copy(bundled_llm().path, mine)
     choose(qtbot, window, "llm", mine)
@@ -82,9 +84,7 @@ def test_choose_a_gguf_then_go_back_to_the_bundled_one(qtbot, small_tipo_workspa
 
 def test_threads_and_context_size_are_stored_in_the_workspace(qtbot,
                                                               small_tipo_workspace: str):
-    window = open_window(qtbot, small_tipo_workspace)
-    page = window.models_page
-    window.tabs.setCurrentWidget(page)
+    window, page = open_models_page(qtbot, small_tipo_workspace)
     assert (page.threads.value(), page.context.value()) == (0, 4096)
     assert page.threads.text() == "All cores"
     page.threads.setValue(1)
@@ -94,8 +94,6 @@ def test_threads_and_context_size_are_stored_in_the_workspace(qtbot,
     assert window.desk.llm.n_ctx == 2048  # the model loads with them
     window.close()
 
-    again = open_window(qtbot, small_tipo_workspace)
-    page = again.models_page
-    again.tabs.setCurrentWidget(page)
+    again, page = open_models_page(qtbot, small_tipo_workspace)
     assert (page.threads.value(), page.context.value()) == (1, 2048)
     again.close()

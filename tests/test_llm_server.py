@@ -124,11 +124,10 @@ def test_models_page_sets_and_refuses_a_server(qtbot, server_url: str,
                                                small_tipo_workspace: str):
     from PySide6.QtCore import Qt
 
-    from tests.desktop_helpers import open_window, wait_idle
+    from tests.desktop_helpers import wait_idle
+    from tests.test_desktop_models import open_models_page
 
-    window = open_window(qtbot, small_tipo_workspace)
-    page = window.models_page
-    window.tabs.setCurrentWidget(page)
+    window, page = open_models_page(qtbot, small_tipo_workspace)
     assert page.server.text() == "" and not page.server.isReadOnly()
     page.server.setText(server_url)
     qtbot.mouseClick(page.apply_button, Qt.MouseButton.LeftButton)

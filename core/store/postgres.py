@@ -44,9 +44,15 @@ def store_url() -> str | None:
     if chosen == "sqlite":  # this computer's files whatever the saved setting says
         return None
     url = chosen or shared_setting("store") or None
-    if url and not url.startswith(("postgresql://", "postgres://")):
+    return check_url(url, _FIX) if url else None
+
+
+def check_url(url: str, fix: str = "") -> str:
+    """`url` if it names a PostgreSQL store; WorkspaceError otherwise."""
+    if not url.startswith(("postgresql://", "postgres://")):
         raise WorkspaceError(f"store address {url!r} must start with postgresql:// "
-                             f"(for example postgresql://user@host/patentdesk); {_FIX}")
+                             f"(for example postgresql://user@host/patentdesk)"
+                             + (f"; {fix}" if fix else ""))
     return url
 
 
@@ -56,10 +62,7 @@ def choose_store(url: str | None) -> None:
     from core.logs import set_shared_setting
 
     if url:
-        if not url.startswith(("postgresql://", "postgres://")):
-            raise WorkspaceError(f"store address {url!r} must start with postgresql:// "
-                                 "(for example postgresql://user@host/patentdesk)")
-        connect(url).close()
+        connect(check_url(url)).close()
     set_shared_setting("store", url or None)
 
 

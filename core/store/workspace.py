@@ -98,12 +98,10 @@ class Workspace:
     def open(cls, name: str) -> Workspace:
         """The workspace `name` in the store in use: a SQLite file in the data folder, or a
         schema of the shared PostgreSQL store (core.store.postgres)."""
-        from core.store.postgres import PgWorkspace, store_url
+        from core.store.postgres import store_url
+        from core.store.transfer import open_in
 
-        url = store_url()
-        if url:
-            return PgWorkspace(url, paths.check_workspace_name(name))
-        return cls(paths.workspace_path(name), name)
+        return open_in(store_url(), name)
 
     @property
     def location(self) -> str:
