@@ -42,10 +42,12 @@ class Answer:
     citations: list[int]
     hits: list[Hit] = field(default_factory=list)
     sources: list[Hit] = field(default_factory=list)
+    searched_as: str | None = None  # the glossary translation of a question in another language
 
     def as_dict(self) -> dict[str, object]:
         return {"answer": self.text, "mode": self.mode, "model": self.model,
-                "citations": self.citations, "results": [h.as_dict() for h in self.hits]}
+                "citations": self.citations, "results": [h.as_dict() for h in self.hits],
+                "searched_as": self.searched_as}
 
     def source(self, number: int) -> Hit | None:
         """The entry a citation [number] in the text refers to."""

@@ -92,11 +92,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     with Desk(args.workspace, ProgressPrinter() if not args.json else None) as desk:
         require_items(desk)
         hits = desk.search(args.query, args.k, args.mode)
+        searched = desk.searched_as(args.query)
         if args.json:
-            _print_json({"results": [h.as_dict() for h in hits]})
+            _print_json({"results": [h.as_dict() for h in hits], "searched_as": searched})
             return 0
         if args.mode != "lexical":
             _warn(desk)
+        if searched:
+            print(f"Searched as: {searched}  (glossary translation)")
         if not hits:
             print("No matching entries.")
         for n, hit in enumerate(hits, start=1):
@@ -128,6 +131,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             for n, hit in enumerate(result.sources, start=1):
                 print(f"[{n}] {hit.item.question} (item {hit.item.id})")
         print(f"\n— answered by: {result.model}", file=sys.stderr)
+        if result.searched_as:
+            print(f"— searched as: {result.searched_as} (glossary translation)", file=sys.stderr)
         _warn(desk)
     return 0
 

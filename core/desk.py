@@ -5,6 +5,7 @@ Models load lazily (the encoder costs seconds, the LLM more) and only once per D
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from core.evaluate import (
     evaluate_retrievers,
     load_eval_queries,
 )
+from core.glossary import Glossary, load_glossary
 from core.ingest import question_key
 from core.ingest.importer import import_file
 from core.models import ModelSource, encoder_source, llm_source
@@ -29,10 +31,9 @@ from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
 from core.models.remote_llm import URL_ENV, RemoteLLM
 from core.records import ImportReport, ImportSource, Item
-from core.retrieve import Hit, Retriever
+from core.retrieve import Hit, Retriever, corpus_language
 from core.store import Workspace
 from core.store.tuning import AdapterInfo, AdapterStore
-from core.text import language_of
 from core.tune.adapters import activate, attach_stored
 from core.tune.dataset import llm_fits
 from core.workspaces import workspace_exists
@@ -74,6 +75,11 @@ class Desk:
         self.close()
 
     # -- models -----------------------------------------------------------------------------
+    @functools.cached_property
+    def glossary(self) -> Glossary:
+        """Terms that let an English question search a Chinese workspace (and back)."""
+        return load_glossary()
+
     @property
     def encoder(self) -> Encoder:
         """The workspace's encoder, with its active adapter attached."""
@@ -163,7 +169,7 @@ class Desk:
             self.ws.delete_setting(key)
 
     def retriever(self, dense: bool = True) -> Retriever:
-        return Retriever(self.ws, self.encoder if dense else None)
+        return Retriever(self.ws, self.encoder if dense else None, glossary=self.glossary)
 
     # -- indexing ---------------------------------------------------------------------------
     def _report(self, stage: str, done: int, total: int) -> None:
@@ -257,12 +263,18 @@ class Desk:
             self.ensure_vectors()
         return self.retriever(dense=mode != "lexical").search(query, k, mode)
 
+    def searched_as(self, query: str) -> str | None:
+        """The glossary translation the search used for `query`, if it needed one."""
+        searched = self.retriever(dense=False).searched_as(query)
+        return searched if searched != query else None
+
     def ask(self, question: str, mode: str = "extract", k: int = 5,
             on_token: Callable[[str], None] | None = None) -> answering.Answer:
         hits = self.search(question, k)
         sources = answering.relevant_hits(self.retriever(), question, hits)
         result = (answering.generate(question, hits, sources, self.llm, on_token)
                   if mode == "generate" else answering.extract(question, hits, sources))
+        result.searched_as = self.searched_as(question)
         logs.log().info("ask in %s (%s): question %s, hits %s, cited %s, answer %s",
                         self.ws.name, mode, logs.text(question), [h.item.id for h in hits],
                         result.citations, logs.text(result.text))
@@ -343,7 +355,8 @@ class Desk:
                 texts = [it.question for it in self.ws.get_items(ids)]
                 documents = (ids, encoder.encode_documents(texts, progress=self.progress,
                                                            cancel=self.cancel))
-            result = evaluate_retrievers(Retriever(self.ws, encoder, weight, documents),
+            result = evaluate_retrievers(Retriever(self.ws, encoder, weight, documents,
+                                                   self.glossary),
                                          queries)
         finally:
             self._encoder_adapter_reset()
@@ -376,8 +389,7 @@ class Desk:
 
     def language(self) -> str:
         """The workspace's main language ('zh' or 'en'), from a sample of its questions."""
-        items = self.ws.get_items(self.ws.item_ids()[:200])
-        return language_of(" ".join(it.question for it in items))
+        return corpus_language(self.ws)
 
 
 def _adapter_number(value: str) -> int:

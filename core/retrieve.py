@@ -14,9 +14,10 @@ from typing import Protocol
 
 import numpy as np
 
+from core.glossary import Glossary
 from core.records import Item
 from core.store import Workspace
-from core.text import char_tokens
+from core.text import char_tokens, language_of
 
 MODES = ("hybrid", "lexical", "dense")
 # bm25() column weights: question, body (question + answer), category. Measured on the TIPO
@@ -66,6 +67,12 @@ class Hit:
         return min(self.channels.items(), key=lambda kv: kv[1].rank)[0]
 
 
+def corpus_language(ws: Workspace) -> str:
+    """The workspace's main language ('zh' or 'en'), from a sample of its questions."""
+    items = ws.get_items(ws.item_ids()[:200])
+    return language_of(" ".join(it.question for it in items))
+
+
 def fts_query(text: str) -> str:
     """An FTS5 MATCH expression: any of the query's tokens, each quoted (no syntax injection)."""
     tokens = dict.fromkeys(char_tokens(text))
@@ -95,14 +102,31 @@ class Retriever:
 
     def __init__(self, workspace: Workspace, encoder: QueryEncoder | None = None,
                  weight: float | None = None,
-                 documents: tuple[Sequence[int], np.ndarray] | None = None) -> None:
+                 documents: tuple[Sequence[int], np.ndarray] | None = None,
+                 glossary: Glossary | None = None) -> None:
         """`weight`: the dense weight of hybrid; by default the one measured in the workspace.
         `documents`: item ids and their vectors in the encoder's space, searched exactly in
-        memory instead of the stored index (evaluating an adapter that is not active)."""
+        memory instead of the stored index (evaluating an adapter that is not active).
+        `glossary`: translates a question in the other language into the corpus' terms."""
         self.ws = workspace
         self.encoder = encoder
         self.weight = weight
         self.documents = documents
+        self.glossary = glossary
+        self._corpus_language: str | None = None
+
+    def corpus_language(self) -> str:
+        if self._corpus_language is None:
+            self._corpus_language = corpus_language(self.ws)
+        return self._corpus_language
+
+    def searched_as(self, query: str) -> str:
+        """What the channels search for: the query, or its glossary translation when it is
+        in the other language (an English question on a Chinese workspace)."""
+        if self.glossary is None or not query.strip():
+            return query
+        translated = self.glossary.translate(query, language_of(query), self.corpus_language())
+        return translated or query
 
     @property
     def dense_ready(self) -> bool:
@@ -139,7 +163,9 @@ class Retriever:
     def ranked(self, query: str, mode: str = "hybrid", k: int = 10,
                vector: np.ndarray | None = None, weight: float | None = None
                ) -> tuple[list[tuple[int, float]], dict[str, dict[int, ChannelScore]]]:
-        """Ranked (item id, score) pairs plus each channel's own ranks, without loading items."""
+        """Ranked (item id, score) pairs plus each channel's own ranks, without loading items.
+        A given `vector` must be the encoding of `searched_as(query)`."""
+        query = self.searched_as(query)
         lex = self.lexical(query) if mode in ("hybrid", "lexical") else []
         den = self.dense(query, vector=vector) if mode in ("hybrid", "dense") else []
         channels = {
@@ -164,7 +190,7 @@ class Retriever:
 
     def coverage(self, query: str, item_id: int) -> float:
         """Share of the query's lexical tokens found in the item: a bounded relevance cue."""
-        wanted = set(char_tokens(query))
+        wanted = set(char_tokens(self.searched_as(query)))
         if not wanted:
             return 0.0
         return len(wanted & self.ws.index_tokens(item_id)) / len(wanted)

@@ -88,3 +88,12 @@ def test_generated_answer_streams_and_cites(qtbot, demo_workspace: str):
     # The bundled LLM is English-only: said calmly above the answer.
     assert page.banner.isVisible() and "English-only" in page.banner.text()
     window.close()
+
+
+def test_an_english_question_shows_what_was_searched(qtbot, demo_workspace: str):
+    window = open_window(qtbot, demo_workspace)
+    ask(qtbot, window, "What is the grace period?", generated=False)
+    result = window.ask_page.result
+    assert result.searched_as == "優惠期"
+    assert "優惠期" in result.sources[0].item.question
+    assert "searched as: 優惠期" in window.status.text()

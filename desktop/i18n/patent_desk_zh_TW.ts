@@ -104,12 +104,17 @@
         <translation>回答來源：{model}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="217"/>
+        <location filename="../pages/ask.py" line="193"/>
+        <source>searched as: {terms}</source>
+        <translation>以詞彙表譯為：{terms}</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="220"/>
         <source>Entry {id} is no longer in this workspace.</source>
         <translation>條目 {id} 已不在此工作區中。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="229"/>
+        <location filename="../pages/ask.py" line="232"/>
         <source>Answer and sources copied.</source>
         <translation>已複製回答與出處。</translation>
     </message>
@@ -702,7 +707,7 @@
     </message>
     <message>
         <location filename="../main_window.py" line="120"/>
-        <location filename="../main_window.py" line="340"/>
+        <location filename="../main_window.py" line="341"/>
         <source>About Patent Desk</source>
         <translation>關於 Patent Desk</translation>
     </message>
@@ -772,17 +777,17 @@
         <translation>已匯出 {n} 個條目到 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="312"/>
+        <location filename="../main_window.py" line="313"/>
         <source>The new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="326"/>
+        <location filename="../main_window.py" line="327"/>
         <source>The log is in {path}</source>
         <translation>記錄檔位於 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="336"/>
+        <location filename="../main_window.py" line="337"/>
         <source>Patent Desk {version}
 
 Answers clients&apos; patent questions from your own Q&amp;A knowledge base, offline.</source>

@@ -188,7 +188,10 @@ class AskPage(QWidget):
                 cell.setData(Qt.ItemDataRole.UserRole, hit.item.id)
                 self.sources.setItem(row, col, cell)
         self.copy_button.setEnabled(True)
-        self.host.show_status(self.tr("Answered by: {model}").format(model=result.model))
+        status = self.tr("Answered by: {model}").format(model=result.model)
+        if result.searched_as:  # an English question on a Chinese workspace, say
+            status += " · " + self.tr("searched as: {terms}").format(terms=result.searched_as)
+        self.host.show_status(status)
         self.show_warnings()  # generating loads the LLM, which may add its own warning
 
     # -- sources ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from core.desk import Desk
 from core.evaluate import load_eval_queries, metrics, rank_of
 from core.ingest import question_key
-from core.retrieve import Retriever, fuse
+from core.retrieve import fuse
 
 Scored = list[tuple[int, float]]
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
@@ -67,10 +67,11 @@ def main() -> None:
         items = list(desk.ws.iter_items())
         queries, _ = load_eval_queries(args.queries, {question_key(i.question): i.id
                                                       for i in items}, {i.id for i in items})
-        retriever = Retriever(desk.ws, desk.encoder)
-        vectors = desk.encoder.encode_queries([q.query for q in queries])
-        lex = [retriever.lexical(q.query) for q in queries]
-        den = [retriever.dense(q.query, vector=v) for q, v in zip(queries, vectors, strict=True)]
+        retriever = desk.retriever()  # with the glossary, as the app searches
+        searched = [retriever.searched_as(q.query) for q in queries]
+        vectors = desk.encoder.encode_queries(searched)
+        lex = [retriever.lexical(s) for s in searched]
+        den = [retriever.dense(s, vector=v) for s, v in zip(searched, vectors, strict=True)]
     for name, rule in RULES.items():
         cells = []
         for w in WEIGHTS:
