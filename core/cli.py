@@ -98,6 +98,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             return 0
         if args.mode != "lexical":
             _warn(desk)
+        elif desk.glossary_problem:
+            print(f"note: {desk.glossary_problem}", file=sys.stderr)
         if searched:
             print(f"Searched as: {searched}  (glossary translation)")
         if not hits:

@@ -62,6 +62,7 @@ class Desk:
         self.cancel = cancel
         self._encoder = encoder
         self._llm = llm
+        self.glossary_problem: str | None = None
         if seed_demo:
             self.import_files(paths.demo_files())
 
@@ -78,7 +79,8 @@ class Desk:
     @functools.cached_property
     def glossary(self) -> Glossary:
         """Terms that let an English question search a Chinese workspace (and back)."""
-        return load_glossary()
+        glossary, self.glossary_problem = load_glossary()
+        return glossary
 
     @property
     def encoder(self) -> Encoder:
@@ -369,7 +371,7 @@ class Desk:
 
     def warnings(self) -> list[str]:
         """Plain-language warnings about how well the models fit this workspace."""
-        out = []
+        out = [self.glossary_problem] if self.glossary_problem else []
         unknown = self.ws.get_setting("encoder.unknown_ratio") or {}
         ratio = unknown.get("read_ratio", unknown.get("ratio", 0))
         if ratio >= UNKNOWN_WARN_RATIO:

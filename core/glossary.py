@@ -70,6 +70,7 @@ class Glossary:
         except (OSError, UnicodeDecodeError) as exc:
             raise PatentDeskError(f"{path}: cannot read the glossary ({exc}); save it as "
                                   "UTF-8 text or remove it") from None
+        entries = []  # all lines are checked before any is used: a file counts whole or not
         for number, line in enumerate(lines, start=1):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -79,7 +80,9 @@ class Glossary:
                 raise PatentDeskError(
                     f"{path}, line {number}: expected 'Chinese term<TAB>english|terms'; "
                     "fix or remove the line")
-            self.add(chinese.strip(), terms)
+            entries.append((chinese.strip(), terms))
+        for chinese, terms in entries:
+            self.add(chinese, terms)
 
     def __len__(self) -> int:
         return len(self.to_english)
@@ -127,7 +130,15 @@ class Glossary:
         return " ".join(terms + [t for t in neutral if t not in terms])
 
 
-def load_glossary() -> Glossary:
-    """The bundled glossary plus the agency's own `<data home>/glossary.tsv`, if any."""
-    return Glossary.load([paths.resource_dir() / "glossary" / "ip_terms.tsv",
-                          paths.data_home() / "glossary.tsv"])
+def load_glossary() -> tuple[Glossary, str | None]:
+    """The bundled glossary plus the agency's own `<data home>/glossary.tsv`, if any, and
+    what was wrong with the agency's file. A broken line must not stop the agency answering
+    clients: its file is left out (whole) and the problem is reported as a warning."""
+    glossary = Glossary.load([paths.resource_dir() / "glossary" / "ip_terms.tsv"])
+    own = paths.data_home() / "glossary.tsv"
+    try:
+        if own.is_file():
+            glossary.read(own)
+    except PatentDeskError as exc:
+        return glossary, f"{exc}; until then only the bundled glossary is used"
+    return glossary, None

@@ -1,6 +1,7 @@
 """An English question on the Chinese TIPO workspace: the bundled glossary translates its
 terms so both channels find the Chinese entry; an agency adds terms in its data home; a
-broken glossary line is one line naming the file and line."""
+broken line in its file is one note naming the file and line, and search goes on with the
+bundled glossary."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def test_glossary_lifts_the_english_realistic_queries(demo_workspace: str, encod
             before.append(rank_of(target, [i for i, _ in plain.lexical(q["query"], 10)]))
             ranked, _ = translated.ranked(q["query"], "lexical")
             after.append(rank_of(target, [i for i, _ in ranked]))
-    # Measured: Hit@10 0.10 -> 0.88, Hit@1 0.03 -> 0.38 on the 40 English queries.
+    # Measured: Hit@10 0.08 -> 0.88, Hit@1 0.03 -> 0.38 on the 40 English queries.
     assert metrics(before).hit10 <= 0.15
     assert metrics(after).hit10 >= 0.75 and metrics(after).hit1 >= 0.3
 
@@ -75,12 +76,18 @@ def test_an_agency_adds_its_own_terms(demo_workspace: str, data_home: Path):
     assert "優惠期" in out["results"][0]["question"]
 
 
-def test_a_broken_glossary_line_is_one_line(demo_workspace: str, data_home: Path):
+def test_a_broken_glossary_line_is_one_note_and_search_goes_on(demo_workspace: str,
+                                                                data_home: Path):
     path = data_home / "glossary.tsv"
-    path.write_text("優惠期\tgrace period\n優惠期 grace period\n", encoding="utf-8")
+    path.write_text("優惠期\tsix-month window\n優惠期 grace period\n", encoding="utf-8")
     result = run_cli("--workspace", demo_workspace, "search", "--mode", "lexical",
                      "What is the grace period?", home=data_home)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    assert str(path) in lines[0] and "line 2" in lines[0]
+    assert result.returncode == 0, result.stderr
+    assert "Searched as: 優惠期" in result.stdout  # the bundled glossary still works
+    notes = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(notes) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert str(path) in notes[0] and "line 2" in notes[0] and "fix or remove" in notes[0]
+    # The broken file is left out whole: its good first line is not used either.
+    out = _search(data_home, demo_workspace, "Does the six-month window apply?",
+                  "--mode", "lexical")
+    assert "優惠期" not in (out["searched_as"] or "")

