@@ -39,8 +39,9 @@ class TuneOptions:
 
 
 # Teaching characters re-reads every item at each step, so it trains on fewer queries and
-# negatives to stay near five minutes on a 2-core laptop (TIPO, 725 items: dense Hit@1 on the
-# realistic queries 0.133 -> 0.358; query-side alone did not beat the base encoder there).
+# negatives to stay well inside five minutes on a 2-core laptop (TIPO, 725 items: 161 s after
+# generation; dense Hit@1 on the realistic queries 0.163 -> 0.442; query-side alone did not
+# beat the base encoder there).
 SYMMETRIC_DEFAULTS = {"hard": 1, "random": 0, "max_train": 1000}
 UNREADABLE_RATIO = 0.2  # [UNK] share above which the encoder must learn the characters
 
