@@ -2,10 +2,11 @@
 
 Foreign clients write in English to agencies whose knowledge base is Chinese. Neither the
 character-bigram index nor the bundled English encoder can match "annual fee" to 年費, so
-the question is expanded with the glossary's Chinese terms for the English phrases it holds
-(and the reverse for a Chinese question on an English workspace). The bundled glossary
-(resources/glossary/ip_terms.tsv) covers the TIPO corpus' frequent terms; an agency adds its
-own in `<data home>/glossary.tsv` (one `Chinese term<TAB>english|terms` a line).
+both channels search for the glossary's Chinese terms for the English phrases the question
+holds, plus its acronyms and numbers (and the reverse for a Chinese question on an English
+workspace). The bundled glossary (resources/glossary/ip_terms.tsv) covers the TIPO corpus'
+frequent terms; an agency adds its own in `<data home>/glossary.tsv` (one
+`Chinese term<TAB>english|terms` a line).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from core.errors import PatentDeskError
 from core.text import fold
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
-_NEUTRAL_RE = re.compile(r"\b[A-Z]{2,}[a-z]?\b|\b\w*\d\w*\b")  # PPH, AEPs, 2, A01B
+_NEUTRAL_RE = re.compile(r"\b[A-Z]{2,}[a-z]?\b|\b\w*\d\w*\b", re.ASCII)  # PPH, AEPs, 2, A01B
 _LONGEST = 5  # words in the longest English phrase matched
 
 
@@ -120,9 +121,9 @@ class Glossary:
         matched against an item's stray Latin words they outrank the translated terms."""
         query = unicodedata.normalize("NFKC", query)
         neutral = _NEUTRAL_RE.findall(query)
-        if query_language == corpus_language or len(neutral) == len(_WORD_RE.findall(
-                query.lower())):  # only acronyms and numbers: the same in any language
-            return None
+        rest = _NEUTRAL_RE.sub("", query)
+        if query_language == corpus_language or not any(c.isalnum() for c in rest):
+            return None  # nothing to translate: acronyms and numbers are in every language
         terms = (self.chinese_terms(query) if corpus_language == "zh"
                  else self.english_terms(query))
         if not terms:

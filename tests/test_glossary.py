@@ -91,3 +91,18 @@ def test_a_broken_glossary_line_is_one_note_and_search_goes_on(demo_workspace: s
     out = _search(data_home, demo_workspace, "Does the six-month window apply?",
                   "--mode", "lexical")
     assert "優惠期" not in (out["searched_as"] or "")
+
+
+def test_a_chinese_question_on_an_english_workspace(tmp_path: Path, data_home: Path):
+    faq = tmp_path / "english_faq.csv"
+    faq.write_text(
+        "question,answer\n"
+        "How much is the annual fee for an invention patent?,It depends on the year.\n"
+        "How do I file a design application?,Use the e-filing system.\n"
+        "What is the grace period for novelty?,Twelve months for inventions.\n",
+        encoding="utf-8")
+    imported = run_cli("import", str(faq), "--workspace", "english", home=data_home)
+    assert imported.returncode == 0, imported.stderr
+    out = _search(data_home, "english", "發明專利年費多少？", "--mode", "lexical")
+    assert "annual fee" in out["searched_as"]
+    assert out["results"][0]["question"].startswith("How much is the annual fee")
