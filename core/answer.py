@@ -66,10 +66,11 @@ class Answer:
 def relevant_hits(retriever: Retriever, question: str, hits: list[Hit]) -> list[Hit]:
     """The hits that plausibly answer the question, best first."""
     keep = []
+    known = retriever.known_share(question)  # below 1 when the glossary missed words
     for hit in hits:
         dense = hit.channels.get("dense")
         if retriever.coverage(question, hit.item.id) >= MIN_COVERAGE or (
-            dense is not None and dense.score >= MIN_COSINE
+            dense is not None and dense.score * known >= MIN_COSINE
         ):
             keep.append(hit)
     return keep

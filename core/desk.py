@@ -31,7 +31,7 @@ from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
 from core.models.remote_llm import URL_ENV, RemoteLLM
 from core.records import ImportReport, ImportSource, Item
-from core.retrieve import Hit, Retriever, corpus_language
+from core.retrieve import Hit, Retriever, corpus_languages
 from core.store import Workspace
 from core.store.tuning import AdapterInfo, AdapterStore
 from core.tune.adapters import activate, attach_stored
@@ -63,6 +63,7 @@ class Desk:
         self._encoder = encoder
         self._llm = llm
         self.glossary_problem: str | None = None
+        self._languages: tuple[int, list[str]] | None = None  # (item count, languages)
         if seed_demo:
             self.import_files(paths.demo_files())
 
@@ -171,7 +172,8 @@ class Desk:
             self.ws.delete_setting(key)
 
     def retriever(self, dense: bool = True) -> Retriever:
-        return Retriever(self.ws, self.encoder if dense else None, glossary=self.glossary)
+        return Retriever(self.ws, self.encoder if dense else None, glossary=self.glossary,
+                         languages=self.languages())
 
     # -- indexing ---------------------------------------------------------------------------
     def _report(self, stage: str, done: int, total: int) -> None:
@@ -358,7 +360,7 @@ class Desk:
                 documents = (ids, encoder.encode_documents(texts, progress=self.progress,
                                                            cancel=self.cancel))
             result = evaluate_retrievers(Retriever(self.ws, encoder, weight, documents,
-                                                   self.glossary),
+                                                   self.glossary, self.languages()),
                                          queries)
         finally:
             self._encoder_adapter_reset()
@@ -371,6 +373,7 @@ class Desk:
 
     def warnings(self) -> list[str]:
         """Plain-language warnings about how well the models fit this workspace."""
+        _ = self.glossary  # a broken glossary file is reported as soon as the window opens
         out = [self.glossary_problem] if self.glossary_problem else []
         unknown = self.ws.get_setting("encoder.unknown_ratio") or {}
         ratio = unknown.get("read_ratio", unknown.get("ratio", 0))
@@ -391,7 +394,14 @@ class Desk:
 
     def language(self) -> str:
         """The workspace's main language ('zh' or 'en'), from a sample of its questions."""
-        return corpus_language(self.ws)
+        return self.languages()[0]
+
+    def languages(self) -> list[str]:
+        """The workspace's languages, main first (read again when the item count changes)."""
+        count = self.ws.count_items()
+        if self._languages is None or self._languages[0] != count:
+            self._languages = (count, corpus_languages(self.ws))
+        return self._languages[1]
 
 
 def _adapter_number(value: str) -> int:

@@ -8,13 +8,14 @@ keeps the best; weight 0 means lexical alone, so hybrid never does worse on the 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from core.glossary import Glossary
+from core.glossary import Glossary, Translation
 from core.records import Item
 from core.store import Workspace
 from core.text import char_tokens, language_of
@@ -67,10 +68,16 @@ class Hit:
         return min(self.channels.items(), key=lambda kv: kv[1].rank)[0]
 
 
-def corpus_language(ws: Workspace) -> str:
-    """The workspace's main language ('zh' or 'en'), from a sample of its questions."""
-    items = ws.get_items(ws.item_ids()[:200])
-    return language_of(" ".join(it.question for it in items))
+def corpus_languages(ws: Workspace, sample: int = 200) -> list[str]:
+    """The languages of a workspace's questions ('zh', 'en'), the main one first; a second
+    one counts when at least a tenth of a sample of the questions is written in it."""
+    items = ws.get_items(ws.item_ids()[:sample])
+    counts = Counter(language_of(it.question) for it in items)
+    if not counts:
+        return ["zh"]
+    main, _ = counts.most_common(1)[0]
+    return [main] + [lang for lang, n in counts.items()
+                     if lang != main and n >= 0.1 * len(items)]
 
 
 def fts_query(text: str) -> str:
@@ -103,30 +110,39 @@ class Retriever:
     def __init__(self, workspace: Workspace, encoder: QueryEncoder | None = None,
                  weight: float | None = None,
                  documents: tuple[Sequence[int], np.ndarray] | None = None,
-                 glossary: Glossary | None = None) -> None:
+                 glossary: Glossary | None = None,
+                 languages: Sequence[str] | None = None) -> None:
         """`weight`: the dense weight of hybrid; by default the one measured in the workspace.
         `documents`: item ids and their vectors in the encoder's space, searched exactly in
         memory instead of the stored index (evaluating an adapter that is not active).
-        `glossary`: translates a question in the other language into the corpus' terms."""
+        `glossary`: translates a question in the other language into the corpus' terms;
+        `languages`: the workspace's (corpus_languages), read from it when not given."""
         self.ws = workspace
         self.encoder = encoder
         self.weight = weight
         self.documents = documents
         self.glossary = glossary
-        self._corpus_language: str | None = None
+        self.languages = list(languages) if languages else None
 
-    def corpus_language(self) -> str:
-        if self._corpus_language is None:
-            self._corpus_language = corpus_language(self.ws)
-        return self._corpus_language
+    def translation(self, query: str) -> Translation | None:
+        """The glossary translation of a question in another language than the workspace's
+        (an English question on a Chinese workspace), or None."""
+        if self.glossary is None or not query.strip():
+            return None
+        if self.languages is None:
+            self.languages = corpus_languages(self.ws)
+        return self.glossary.translate(query, self.languages)
+
+    def known_share(self, query: str) -> float:
+        """How much of the question the search understood: 1.0 unless it was translated,
+        then the share of its topic words the glossary knew."""
+        translated = self.translation(query)
+        return translated.known if translated else 1.0
 
     def searched_as(self, query: str) -> str:
-        """What the channels search for: the query, or its glossary translation when it is
-        in the other language (an English question on a Chinese workspace)."""
-        if self.glossary is None or not query.strip():
-            return query
-        translated = self.glossary.translate(query, language_of(query), self.corpus_language())
-        return translated or query
+        """What the channels search for: the query, or its glossary translation."""
+        translated = self.translation(query)
+        return translated.text if translated else query
 
     @property
     def dense_ready(self) -> bool:
@@ -189,8 +205,11 @@ class Retriever:
         ]
 
     def coverage(self, query: str, item_id: int) -> float:
-        """Share of the query's lexical tokens found in the item: a bounded relevance cue."""
+        """Share of the query's lexical tokens found in the item: a bounded relevance cue.
+        A translated question counts only as far as the glossary knew its words: 'sound
+        mark' searched as 登記 alone must not make any 登記 entry look like the answer."""
         wanted = set(char_tokens(self.searched_as(query)))
         if not wanted:
             return 0.0
-        return len(wanted & self.ws.index_tokens(item_id)) / len(wanted)
+        share = len(wanted & self.ws.index_tokens(item_id)) / len(wanted)
+        return share * self.known_share(query)
