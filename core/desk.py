@@ -62,7 +62,6 @@ class Desk:
         self.cancel = cancel
         self._encoder = encoder
         self._llm = llm
-        self.glossary_problem: str | None = None
         self._languages: tuple[int, list[str]] | None = None  # (item count, languages)
         if seed_demo:
             self.import_files(paths.demo_files())
@@ -78,10 +77,18 @@ class Desk:
 
     # -- models -----------------------------------------------------------------------------
     @functools.cached_property
+    def _glossary_loaded(self) -> tuple[Glossary, str | None]:
+        return load_glossary()
+
+    @property
     def glossary(self) -> Glossary:
         """Terms that let an English question search a Chinese workspace (and back)."""
-        glossary, self.glossary_problem = load_glossary()
-        return glossary
+        return self._glossary_loaded[0]
+
+    @property
+    def glossary_problem(self) -> str | None:
+        """What is wrong with the agency's own glossary file, if anything."""
+        return self._glossary_loaded[1]
 
     @property
     def encoder(self) -> Encoder:
@@ -267,18 +274,20 @@ class Desk:
             self.ensure_vectors()
         return self.retriever(dense=mode != "lexical").search(query, k, mode)
 
-    def searched_as(self, query: str) -> str | None:
+    def searched_as(self, query: str, retriever: Retriever | None = None) -> str | None:
         """The glossary translation the search used for `query`, if it needed one."""
-        searched = self.retriever(dense=False).searched_as(query)
-        return searched if searched != query else None
+        translated = (retriever or self.retriever(dense=False)).translation(query)
+        return translated.text if translated else None
 
     def ask(self, question: str, mode: str = "extract", k: int = 5,
             on_token: Callable[[str], None] | None = None) -> answering.Answer:
-        hits = self.search(question, k)
-        sources = answering.relevant_hits(self.retriever(), question, hits)
+        self.ensure_vectors()
+        retriever = self.retriever()  # one retriever: the question is translated once
+        hits = retriever.search(question, k)
+        sources = answering.relevant_hits(retriever, question, hits)
         result = (answering.generate(question, hits, sources, self.llm, on_token)
                   if mode == "generate" else answering.extract(question, hits, sources))
-        result.searched_as = self.searched_as(question)
+        result.searched_as = self.searched_as(question, retriever)
         logs.log().info("ask in %s (%s): question %s, hits %s, cited %s, answer %s",
                         self.ws.name, mode, logs.text(question), [h.item.id for h in hits],
                         result.citations, logs.text(result.text))
@@ -373,7 +382,6 @@ class Desk:
 
     def warnings(self) -> list[str]:
         """Plain-language warnings about how well the models fit this workspace."""
-        _ = self.glossary  # a broken glossary file is reported as soon as the window opens
         out = [self.glossary_problem] if self.glossary_problem else []
         unknown = self.ws.get_setting("encoder.unknown_ratio") or {}
         ratio = unknown.get("read_ratio", unknown.get("ratio", 0))

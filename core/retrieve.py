@@ -80,12 +80,6 @@ def corpus_languages(ws: Workspace, sample: int = 200) -> list[str]:
                      if lang != main and n >= 0.1 * len(items)]
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression: any of the query's tokens, each quoted (no syntax injection)."""
-    tokens = dict.fromkeys(char_tokens(text))
-    return " OR ".join(f'"{t}"' for t in tokens)
-
-
 def fuse(lexical: list[tuple[int, float]], dense: list[tuple[int, float]], weight: float
          ) -> list[tuple[int, float]]:
     """(1 - weight) * BM25 / the query's best BM25 + weight * cosine similarity.
@@ -123,15 +117,18 @@ class Retriever:
         self.documents = documents
         self.glossary = glossary
         self.languages = list(languages) if languages else None
+        self._translations: dict[str, Translation | None] = {}
 
     def translation(self, query: str) -> Translation | None:
         """The glossary translation of a question in another language than the workspace's
         (an English question on a Chinese workspace), or None."""
         if self.glossary is None or not query.strip():
             return None
-        if self.languages is None:
-            self.languages = corpus_languages(self.ws)
-        return self.glossary.translate(query, self.languages)
+        if query not in self._translations:  # asked for per channel and per hit
+            if self.languages is None:
+                self.languages = corpus_languages(self.ws)
+            self._translations[query] = self.glossary.translate(query, self.languages)
+        return self._translations[query]
 
     def known_share(self, query: str) -> float:
         """How much of the question the search understood: 1.0 unless it was translated,

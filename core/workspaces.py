@@ -14,6 +14,7 @@ from pathlib import Path
 from core import paths
 from core.errors import WorkspaceError
 from core.store import Workspace, list_workspaces, postgres
+from core.store.transfer import exists_in
 
 __all__ = ["check_new_name", "create_workspace", "delete_workspace", "list_workspaces",
            "rename_workspace", "workspace_exists"]
@@ -27,9 +28,7 @@ def _files(name: str) -> list[Path]:
 
 
 def workspace_exists(name: str) -> bool:
-    if postgres.store_url():
-        return name in list_workspaces()
-    return paths.workspace_path(name).exists()
+    return exists_in(postgres.store_url(), name)
 
 
 def _require(name: str) -> None:

@@ -12,6 +12,7 @@ is for (PyInstaller does not cross-compile). The result starts with dist/patent-
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,9 @@ def build(dist: Path, work: Path, llm: Path | None, encoder: Path | None,
         manifest = write_pack(app / "model-pack", llm, encoder, languages)
         print(f"model pack: {manifest}")
         mac_app = dist / "Patent Desk.app" / "Contents" / "MacOS"  # beside its executable
-        if mac_app.is_dir():
-            print(f"model pack: {write_pack(mac_app / 'model-pack', llm, encoder, languages)}")
+        if mac_app.is_dir():  # the same checked pack: copied, not hashed again
+            shutil.copytree(app / "model-pack", mac_app / "model-pack", dirs_exist_ok=True)
+            print(f"model pack: {mac_app / 'model-pack'}")
     return app
 
 

@@ -24,8 +24,7 @@ import numpy as np
 
 from core.errors import WorkspaceError
 from core.records import NewItem
-from core.store.workspace import Workspace
-from core.text import char_tokens
+from core.store.workspace import Workspace, index_columns
 
 STORE_ENV = "PATENT_DESK_STORE"
 PREFIX = "patent_desk:"
@@ -94,13 +93,13 @@ def connect(url: str) -> Any:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
         raise WorkspaceError(f"cannot reach the PostgreSQL store {safe_url(url)}: "
-                             f"{str(exc).strip().splitlines()[0]}; {_FIX}") from None
+                             f"{_first_line(exc)}; {_FIX}") from None
     try:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
     except psycopg.Error as exc:
         conn.close()
         raise WorkspaceError(f"the PostgreSQL store {safe_url(url)} has no pgvector "
-                             f"({str(exc).strip().splitlines()[0]}); install the extension "
+                             f"({_first_line(exc)}); install the extension "
                              "there (CREATE EXTENSION vector)") from None
     register_vector(conn)
     return conn
@@ -199,7 +198,7 @@ class PgWorkspace(Workspace):
         except Exception as exc:
             conn.close()
             raise WorkspaceError(f"cannot open workspace '{name}' in {safe_url(url)}: "
-                                 f"{str(exc).strip().splitlines()[0]}; {_FIX}") from None
+                                 f"{_first_line(exc)}; {_FIX}") from None
 
     @property
     def location(self) -> str:
@@ -224,8 +223,7 @@ class PgWorkspace(Workspace):
     def _index_text(self, item_id: int, item: NewItem) -> None:
         self.db.execute("DELETE FROM postings WHERE item_id = ?", (item_id,))
         self.db.execute("DELETE FROM doc_lengths WHERE item_id = ?", (item_id,))
-        columns = (char_tokens(item.question), char_tokens(f"{item.question} {item.answer}"),
-                   char_tokens(item.category))
+        columns = index_columns(item)
         rows = [(item_id, col, token, tf) for col, tokens in enumerate(columns)
                 for token, tf in Counter(tokens).items()]
         if rows:

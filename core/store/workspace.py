@@ -50,6 +50,13 @@ def _row_to_item(row: Sequence[Any]) -> Item:
     )
 
 
+def index_columns(item: NewItem) -> tuple[list[str], list[str], list[str]]:
+    """The lexical index's columns of an item, tokenised: question, body (question + answer),
+    category. Both stores index these, so they rank alike."""
+    return (char_tokens(item.question), char_tokens(f"{item.question} {item.answer}"),
+            char_tokens(item.category))
+
+
 def list_workspaces() -> list[str]:
     from core.store.postgres import list_names, store_url
 
@@ -196,9 +203,7 @@ class Workspace:
         self.db.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
         self.db.execute(
             "INSERT INTO items_fts(rowid, question, body, category) VALUES (?,?,?,?)",
-            (item_id, " ".join(char_tokens(item.question)),
-             " ".join(char_tokens(f"{item.question} {item.answer}")),
-             " ".join(char_tokens(item.category))),
+            (item_id, *(" ".join(tokens) for tokens in index_columns(item))),
         )
 
     def apply_changes(self, changes: Sequence[ItemChange]) -> list[int]:
