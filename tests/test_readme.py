@@ -14,7 +14,7 @@ def _commands() -> list[str]:
 
 def test_readme_opens_with_two_setup_commands_and_ci_runs_the_second():
     launch, test = _commands()
-    assert "patent-desk" in launch and "pip install" in launch
-    assert "pytest" in test and "[test]" in test
+    assert "patent-desk" in launch and "packaging/install.py" in launch
+    assert "pytest" in test and "install.py --test" in test
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert test.strip() in ci.splitlines()
