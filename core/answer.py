@@ -7,6 +7,7 @@ Both refuse to answer when nothing relevant was retrieved: the LLM is not even a
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,11 +44,14 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     sources: list[Hit] = field(default_factory=list)
     searched_as: str | None = None  # the glossary translation of a question in another language
+    prompt_tokens: int | None = None  # generate: the prompt's size, sources included
+    seconds: float | None = None  # generate: how long the model took to answer
 
     def as_dict(self) -> dict[str, object]:
         return {"answer": self.text, "mode": self.mode, "model": self.model,
                 "citations": self.citations, "results": [h.as_dict() for h in self.hits],
-                "searched_as": self.searched_as}
+                "searched_as": self.searched_as, "prompt_tokens": self.prompt_tokens,
+                "seconds": self.seconds}
 
     def source(self, number: int) -> Hit | None:
         """The entry a citation [number] in the text refers to."""
@@ -87,14 +91,15 @@ def extract(question: str, hits: list[Hit], sources: list[Hit]) -> Answer:
 
 
 def _fitting_prompt(question: str, sources: list[Hit], llm: LocalLLM, reply_tokens: int
-                    ) -> tuple[list[dict[str, str]], list[Hit]]:
-    """The prompt with as many sources, as fully quoted, as the model's context allows."""
+                    ) -> tuple[list[dict[str, str]], list[Hit], int]:
+    """The prompt with as many sources, as fully quoted, as the model's context allows,
+    and its size in tokens."""
     chars = MAX_SOURCE_CHARS
     while True:
         messages = _prompt(question, sources, chars)
         size = sum(llm.count_tokens(m["content"]) for m in messages) + 32
         if size + reply_tokens <= llm.n_ctx or (len(sources) == 1 and chars <= 100):
-            return messages, sources
+            return messages, sources, size
         if chars > 300:  # first quote less of each source, then drop the weakest ones
             chars = chars * 2 // 3
         elif len(sources) > 1:
@@ -136,15 +141,18 @@ def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
         if on_token:
             on_token(text)
         return Answer(text, "generate", llm.name, [], hits, [])
-    messages, sources = _fitting_prompt(question, sources[:max_sources], llm, REPLY_TOKENS)
+    messages, sources, size = _fitting_prompt(question, sources[:max_sources], llm,
+                                              REPLY_TOKENS)
+    started = time.monotonic()
     pieces: list[str] = []
     for piece in llm.stream_chat(messages, max_tokens=REPLY_TOKENS):
         pieces.append(piece)
         if on_token:
             on_token(piece)
+    seconds = round(time.monotonic() - started, 2)
     text = "".join(pieces).strip()
     cited = [int(n) for n in _CITE_RE.findall(text) if 1 <= int(n) <= len(sources)]
     # A tiny model may forget to cite; the sources it was given are still what it used.
     numbers = list(dict.fromkeys(cited)) or list(range(1, len(sources) + 1))
     return Answer(text, "generate", llm.name, [sources[n - 1].item.id for n in numbers],
-                  hits, sources)
+                  hits, sources, prompt_tokens=size, seconds=seconds)

@@ -16,7 +16,7 @@ import numpy as np
 
 from core import answer as answering
 from core import library, logs, paths
-from core.errors import PatentDeskError, WorkspaceError
+from core.errors import ModelError, PatentDeskError, WorkspaceError
 from core.evaluate import (
     FusionCalibration,
     calibrate_fusion,
@@ -305,10 +305,13 @@ class Desk:
         if llm_angles == "auto" and not self.llm_url():  # a served model is the user's choice
             skipped = llm_fits(llm_source(self.ws.get_setting("models.llm")), self.ws)
         if llm_angles != "off" and not skipped:
-            llm = self.llm
+            try:
+                llm = self.llm
+            except ModelError as exc:  # no LLM here (it crashed, or the CPU is too old)
+                skipped = f"LLM angles skipped (rule-based angles were used): {exc}"
         report = run_tune(self.ws, self.encoder, options or self.default_tune_options(), llm,
                           self.progress, self.cancel)
-        report.queries.llm_skipped = skipped
+        report.queries.llm_skipped = skipped or report.queries.llm_skipped
         self.ensure_vectors()  # a new symmetric adapter re-reads the items
         if report.activated:  # re-embedding forgot the fusion weight measured on held-out
             self.ws.set_setting("fusion", {"dense_weight": report.fusion_weight,

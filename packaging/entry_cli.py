@@ -6,6 +6,12 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()  # torch/tokenizers may start helper processes
+    from core.models.llm_worker import FROZEN_FLAG
+
+    if sys.argv[1:2] == [FROZEN_FLAG]:  # the LLM's child process (core.models.llm)
+        from core.models.llm_worker import main as worker
+
+        sys.exit(worker())
     from core.cli import main
 
     sys.exit(main())

@@ -41,7 +41,8 @@ def test_extract_quotes_the_official_answer_with_its_citation(data_home: Path,
                      home=data_home)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) == {"answer", "mode", "model", "citations", "results", "searched_as"}
+    assert set(answer) == {"answer", "mode", "model", "citations", "results", "searched_as",
+                           "prompt_tokens", "seconds"}
     assert answer["searched_as"] is None  # a Chinese question on a Chinese workspace
     assert answer["mode"] == "extract" and "verbatim" in answer["model"]
     [cited] = answer["citations"]

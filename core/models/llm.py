@@ -1,60 +1,261 @@
-"""The local GGUF language model (llama-cpp-python), used through its own chat template."""
+"""The local GGUF language model (llama-cpp-python), used through its own chat template.
+
+llama.cpp runs in a child process (core.models.llm_worker) that streams tokens back: a native
+crash there (SIGILL on a CPU the build does not suit, the out-of-memory killer) ends that
+process only, and the window or the CLI gets one line saying what happened and what to do.
+The next request starts a fresh child.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
 
-from core.errors import ModelError
+from core import paths
+from core.errors import ModelError, PatentDeskError
+from core.models import llama_build
+from core.models.llm_worker import FROZEN_FLAG
 from core.models.registry import ModelSource, check_gguf, verify
 
 Message = dict[str, str]
+_WINDOWS_ILLEGAL_INSTRUCTION = 0xC000001D
+_SIGKILL = getattr(signal, "SIGKILL", 9)  # Windows has no SIGKILL
+
+
+def worker_command() -> list[str]:
+    if getattr(sys, "frozen", False):  # the bundle's own executable serves as the worker
+        return [sys.executable, FROZEN_FLAG]
+    return [sys.executable, "-m", "core.models.llm_worker"]
+
+
+def _worker_log() -> Path | None:
+    """Where the child's stderr goes (llama.cpp's own messages), beside the app's log."""
+    try:
+        folder = paths.data_home() / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, PatentDeskError):
+        return None
+    return folder / "llm-worker.log"
+
+
+def crash_message(returncode: int | None, log: Path | None) -> str:
+    """One line for a worker that died: what happened, and what to do about it."""
+    where = f"; details in {log}" if log else ""
+    extract = "official answers (--mode extract) and rule-based query angles still work"
+    if returncode in (-signal.SIGILL, _WINDOWS_ILLEGAL_INSTRUCTION, 132):
+        return (f"the local LLM crashed with an illegal instruction (SIGILL): llama.cpp was "
+                f"built for a processor this one cannot run; rebuild it portably with "
+                f"{llama_build.REBUILD_COMMAND} (CMAKE_ARGS "
+                f"{' '.join(llama_build.cmake_args()[:1])} ..., no AMX); {extract}{where}")
+    if returncode in (-_SIGKILL, 137):
+        return (f"the local LLM process was killed (SIGKILL; often the system ran out of "
+                f"memory): choose a smaller context or model on the Models page and ask "
+                f"again; {extract}{where}")
+    if returncode is not None and returncode < 0:
+        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else (
+            f"signal {-returncode}")
+        return f"the local LLM process died ({name}); ask again; {extract}{where}"
+    return (f"the local LLM process ended unexpectedly (exit status {returncode}); ask again;"
+            f" {extract}{where}")
+
+
+class _Worker:
+    """One child process holding one loaded model; requests take turns (a lock)."""
+
+    def __init__(self, request: dict[str, Any], log: Path | None) -> None:
+        self.log = log
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])  # `core` importable from any cwd
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        env.setdefault("PYTHONIOENCODING", "utf-8")
+        stderr: IO[bytes] | int = subprocess.DEVNULL
+        if log is not None:
+            try:
+                stderr = open(log, "ab")  # noqa: SIM115 - the child holds it, not us
+            except OSError:
+                self.log = None
+        try:
+            self.proc = subprocess.Popen(
+                worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                env=env, text=True, encoding="utf-8", bufsize=1)
+        finally:
+            if not isinstance(stderr, int):
+                stderr.close()
+        self.lock = threading.Lock()
+        self.next_id = 0
+        try:
+            reply = self.request(request)
+        except ModelError:
+            self.close()
+            raise
+        self.system_info: str = str(reply.get("system_info", ""))
+        self.metadata: dict[str, str] = dict(reply.get("metadata") or {})
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(message, ensure_ascii=False) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise ModelError(self._died()) from None
+
+    def _receive(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise ModelError(self._died())
+        reply = json.loads(line)
+        if "error" in reply:
+            raise ModelError(f"the local LLM failed: {reply['error']}")
+        return reply
+
+    def _died(self) -> str:
+        try:
+            code = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        return crash_message(code, self.log)
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self._send(message)
+            return self._receive()
+
+    def stream(self, message: dict[str, Any]) -> Iterator[str]:
+        with self.lock:
+            self.next_id += 1
+            ident = self.next_id
+            self._send({**message, "id": ident})
+            finished = False
+            try:
+                while True:
+                    reply = self._receive()
+                    if reply.get("done"):
+                        finished = True
+                        return
+                    yield str(reply.get("piece", ""))
+            finally:
+                if not finished and self.alive():  # the reader stopped early: stop the child
+                    try:
+                        self._send({"op": "cancel", "id": ident})
+                        while not self._receive().get("done"):
+                            pass
+                    except ModelError:
+                        pass
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
 
 
 class LocalLLM:
-    """A chat model loaded in-process. Streaming yields text pieces as they are generated."""
+    """A chat model on this computer. Streaming yields text pieces as they are generated."""
 
     def __init__(self, source: ModelSource, n_ctx: int = 4096, n_threads: int | None = None,
                  seed: int = 7) -> None:
         verify(source)  # a bundled file that fails its sha256 is named as such first
         check_gguf(source.path)
-        from llama_cpp import Llama
-
+        missing = llama_build.missing_cpu_features()
+        if missing:
+            raise ModelError(llama_build.below_floor_message(missing))
         self.source = source
+        self.n_ctx = n_ctx
+        self._load = {"op": "load", "path": str(source.path), "n_ctx": n_ctx, "seed": seed,
+                      "n_threads": n_threads or max(1, os.cpu_count() or 1)}
+        self._guard = threading.Lock()
+        self._worker: _Worker | None = None
         try:
-            self.llama = Llama(model_path=str(source.path), n_ctx=n_ctx, seed=seed,
-                               n_threads=n_threads or max(1, os.cpu_count() or 1),
-                               verbose=False)
-        except (ValueError, RuntimeError) as exc:
+            self._ensure()
+        except ModelError as exc:
             raise ModelError(f"cannot load LLM {source.path}: {exc}; choose another GGUF "
                              "file") from None
-        self.n_ctx = n_ctx
+
+    def _ensure(self) -> _Worker:
+        """The running worker; a dead one (crashed, killed) is replaced by a fresh one."""
+        with self._guard:
+            if self._worker is None or not self._worker.alive():
+                self._worker = _Worker(self._load, _worker_log())
+            return self._worker
 
     @property
     def name(self) -> str:
         return self.source.name
 
+    @property
+    def worker_pid(self) -> int | None:
+        """The child process generating right now (tests kill it to see the app survive)."""
+        return self._worker.pid if self._worker and self._worker.alive() else None
+
+    @property
+    def system_info(self) -> str:
+        """llama.cpp's `llama_print_system_info()`: the instruction sets it was built with."""
+        return self._ensure().system_info
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The GGUF's metadata (chat template, control tokens' names...)."""
+        return self._ensure().metadata
+
     def count_tokens(self, text: str) -> int:
-        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False))
+        return int(self._ensure().request({"op": "tokens", "text": text})["n"])
 
     def stream_chat(self, messages: list[Message], max_tokens: int = 384,
                     temperature: float = 0.2) -> Iterator[str]:
-        chunks = self.llama.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=temperature,
-            repeat_penalty=1.15, stream=True)
         text = ""
-        for chunk in chunks:
-            piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
-            if not piece:
-                continue
-            yield piece
-            text += piece
-            if degenerate(text):
-                break  # small models loop; stop rather than print the same line again
+        pieces = self._ensure().stream({"op": "chat", "messages": messages,
+                                        "max_tokens": max_tokens, "temperature": temperature,
+                                        "repeat_penalty": 1.15})
+        try:
+            for piece in pieces:
+                if not piece:
+                    continue
+                yield piece
+                text += piece
+                if degenerate(text):
+                    break  # small models loop; stop rather than print the same line again
+        finally:
+            pieces.close()  # stops the child's generation when we stop reading
 
     def chat(self, messages: list[Message], max_tokens: int = 384,
              temperature: float = 0.2) -> str:
         return "".join(self.stream_chat(messages, max_tokens, temperature))
+
+    def close(self) -> None:
+        with self._guard:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
 
 
 def degenerate(text: str, window: int = 30) -> bool:

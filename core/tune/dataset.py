@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.augment import RuleAngles
-from core.errors import Cancelled
+from core.errors import Cancelled, ModelError
 from core.models.llm import LocalLLM
 from core.models.registry import ModelSource
 from core.records import Item
@@ -91,7 +91,12 @@ def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None
             todo = [r for r in roles if (item.id, item.content_hash, r) not in done_llm]
             if todo:
                 existing = [r[1] for r in rows]
-                queries, stats = llm_angles.generate(item, todo, existing)
+                try:
+                    queries, stats = llm_angles.generate(item, todo, existing)
+                except ModelError as exc:  # the LLM crashed or its server went away:
+                    report.llm_skipped = f"LLM angles stopped: {exc}"  # rules carry on
+                    llm_angles = None
+                    queries, stats, todo = [], {}, []
                 rows += [(item.id, q.text, q.angle, "llm", llm.name,  # type: ignore[union-attr]
                           split_of(item.id, q.text, heldout), item.content_hash)
                          for q in queries]
