@@ -348,10 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     log().info("command %s, workspace %s", args.command or "desktop", args.workspace)
     try:
-        if args.command is None:
-            from desktop.app import run
+        if args.command is None:  # the window: the launcher checks the system before Qt
+            from desktop.system_check import launch
 
-            return run(args.workspace)
+            return launch(args.workspace)
         if args.command == "search" and args.k < 1:
             raise PatentDeskError("--k must be at least 1")
         return int(args.func(args))

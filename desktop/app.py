@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from core.logs import setup_logging
+from desktop.fonts import ensure_cjk_font
 from desktop.main_window import MainWindow
 from desktop.settings import app_settings, icon, install_translators, saved_language
 
@@ -49,6 +50,7 @@ def run(workspace: str = "default") -> int:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    ensure_cjk_font(app)  # before any widget: labels take the application font when made
     app.setApplicationName("Patent Desk")
     app.setOrganizationName("Patent Desk")
     app.setWindowIcon(icon("app"))
