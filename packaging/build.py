@@ -22,12 +22,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def build(dist: Path, work: Path, llm: Path | None, encoder: Path | None,
           languages: tuple[str, ...]) -> Path:
+    sys.path.insert(0, str(ROOT))
+    from core.models.llama_build import stamp_problem
+
+    problem = stamp_problem()  # the bundle carries this venv's llama.cpp to other machines
+    if problem:
+        sys.exit(f"not building: {problem}")
     subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
                     "--log-level", "WARN", "--distpath", str(dist), "--workpath", str(work),
                     str(ROOT / "packaging" / "patent_desk.spec")], check=True, cwd=ROOT)
     app = dist / "patent-desk"
     if llm or encoder:
-        sys.path.insert(0, str(ROOT))
         from core.models.pack import write_pack
 
         manifest = write_pack(app / "model-pack", llm, encoder, languages)

@@ -1,6 +1,7 @@
 """Build the bundle from this checkout (or take a built one) and use it as a new user would,
 headless: the window opens offscreen on the demo workspace, answers a question and quits;
-then the bundled CLI answers `ask --mode extract` and searches. Exits 0 only if all of it works.
+then the bundled CLI answers `ask --mode extract`, generates an answer from a prompt of several
+hundred tokens (three sources) and searches. Exits 0 only if all of it works.
 
     python packaging/check_bundle.py                  # build into a temp folder, then check
     python packaging/check_bundle.py --app dist/patent-desk   # check an existing build
@@ -57,6 +58,14 @@ def check(app: Path, scratch: Path) -> None:
     assert answer["mode"] == "extract" and answer["citations"], answer
     assert "新型專利技術報告" in answer["results"][0]["question"], answer["results"][0]
     print(f"ask --mode extract: cited item {answer['citations'][0]}")
+    # Generation from the Ask page's real prompt (three numbered sources, several hundred
+    # tokens): the bundled llama.cpp must be the portable build, or a long prompt dies here.
+    generated = json.loads(run(app, ["ask", QUESTION, "--mode", "generate", "--workspace",
+                                     "demo", "--json"], env).stdout)
+    assert generated["mode"] == "generate" and generated["answer"], generated
+    assert generated["prompt_tokens"] >= 300, generated["prompt_tokens"]
+    print(f"ask --mode generate: {generated['prompt_tokens']} prompt tokens, answered in "
+          f"{generated['seconds']} s")
     found = run(app, ["search", "專利年費 預繳", "--workspace", "demo", "--k", "3"], env).stdout
     assert "年費" in found, found
     models = json.loads(run(app, ["models", "--workspace", "demo", "--json"], env).stdout)
