@@ -3,6 +3,7 @@ the models (file + sha256) and the git commit it was measured with."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -242,6 +243,7 @@ def speed_section(r: dict[str, Any]) -> list[str]:
             [[t["run"], *[t["stages_s"].get(n) for n in names], t["total_s"],
               t["train_queries"], t.get("train_s_per_1k_queries"),
               t.get("total_s_per_1k_queries")] for t in tuning])]
+    out += llama_builds_section()
     stages = r.get("stages", {})
     out += ["\n### Peak RSS and wall time per stage (each stage is one process)\n",
             md_table(["stage", "wall s", "CPU s (user + sys)", "peak RSS MB", "status"],
@@ -249,6 +251,25 @@ def speed_section(r: dict[str, Any]) -> list[str]:
                        "FAILED" if "error" in i else "ok"] for n, i in stages.items()]),
             caption(r), "![throughput](throughput.png) ![memory](memory.png)\n"]
     return out
+
+
+def llama_builds_section() -> list[str]:
+    """Tokens/s of llama.cpp builds, from docs/benchmarks/llama_builds.json (one row per
+    build: `python -m tests.benchmarks.llama_builds --label ...` in a venv holding it)."""
+    from tests.benchmarks.llama_builds import OUT, table
+
+    if not OUT.exists():
+        return []
+    records = json.loads(OUT.read_text())
+    return ["\n### llama.cpp builds (bundled LLM, the Ask page's real prompt)\n",
+            "The installer builds llama.cpp for x86-64-v3 with no AVX-512 and no AMX "
+            "(`core/models/llama_build.py`). Measured against ggml's native build on this "
+            "AVX-512 machine, greedy, 160 tokens, "
+            f"{records[0]['threads']} threads; raw = `llama_cpp` in-process, app = "
+            "`LocalLLM` (its child process). A build that picked AVX-512 kernels at run time "
+            "could at best match the native row. Rerun: "
+            "`python -m tests.benchmarks.llama_builds --label NAME` per build.\n\n",
+            table(records) + "\n"]
 
 
 def render(results: dict[str, Any]) -> str:
