@@ -20,7 +20,7 @@ MODES = ("extract", "generate")
 # Relevance cues, measured on TIPO: the gold item of a realistic query shares at least this
 # share of the query's character bigrams, or the dense channel is at least this close.
 MIN_COVERAGE = 0.34
-MIN_COSINE = 0.75
+MIN_COSINE = 0.75  # all-MiniLM-L6-v2's; each workspace measures its encoder's own
 MAX_SOURCE_CHARS = 900
 REPLY_TOKENS = 384
 _CITE_RE = re.compile(r"\[(\d{1,2})\]")
@@ -67,14 +67,16 @@ class Answer:
         return self.text if not lines else f"{self.text}\n\n{heading}:\n" + "\n".join(lines)
 
 
-def relevant_hits(retriever: Retriever, question: str, hits: list[Hit]) -> list[Hit]:
-    """The hits that plausibly answer the question, best first."""
+def relevant_hits(retriever: Retriever, question: str, hits: list[Hit],
+                  min_cosine: float = MIN_COSINE) -> list[Hit]:
+    """The hits that plausibly answer the question, best first. `min_cosine`: the dense
+    similarity that alone makes an entry relevant (core.evaluate.calibrate_relevance)."""
     keep = []
     known = retriever.known_share(question)  # below 1 when the glossary missed words
     for hit in hits:
         dense = hit.channels.get("dense")
         if retriever.coverage(question, hit.item.id) >= MIN_COVERAGE or (
-            dense is not None and dense.score * known >= MIN_COSINE
+            dense is not None and dense.score * known >= min_cosine
         ):
             keep.append(hit)
     return keep

@@ -160,14 +160,13 @@ def cmd_models(args: argparse.Namespace) -> int:
     from core.desk import Desk
     from core.models import encoder_source, llm_source
 
-    with Desk(args.workspace) as desk:
+    with Desk(args.workspace, ProgressPrinter()) as desk:  # a new encoder re-embeds
         if args.action in ("set-encoder", "set-llm"):
             if not args.path:
                 raise PatentDeskError(f"models {args.action} needs a PATH (or 'bundled')")
             value = None if args.path == "bundled" else args.path
             desk.set_model("encoder" if args.action == "set-encoder" else "llm", value)
             if args.action == "set-encoder" and desk.ws.count_items():
-                desk.ensure_vectors()
                 desk.refresh_quality()
         elif args.action == "set-llm-url":
             if not args.path:

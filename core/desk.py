@@ -20,6 +20,7 @@ from core.errors import ModelError, PatentDeskError, WorkspaceError
 from core.evaluate import (
     FusionCalibration,
     calibrate_fusion,
+    calibrate_relevance,
     evaluate_retrievers,
     load_eval_queries,
 )
@@ -27,8 +28,10 @@ from core.glossary import Glossary, load_glossary
 from core.ingest import question_key
 from core.ingest.importer import import_file
 from core.models import ModelSource, encoder_source, llm_source
+from core.models.catalogue import ENCODERS
 from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
+from core.models.registry import BUNDLED_PREFIX
 from core.models.remote_llm import URL_ENV, RemoteLLM
 from core.records import ImportReport, ImportSource, Item
 from core.retrieve import Hit, Retriever, corpus_languages
@@ -47,6 +50,7 @@ Progress = Callable[[str, int, int], None]
 DEMO = "demo"
 UNKNOWN_WARN_RATIO = 0.2
 LLM_CTX_DEFAULT = 4096
+_KEEP = object()  # _replace_vectors: leave the encoder setting as it is
 LLM_CTX_RANGE = (1024, 32768)  # below ~1k tokens not even one source fits beside the reply
 
 
@@ -63,6 +67,7 @@ class Desk:
         self._encoder = encoder
         self._llm = llm
         self._languages: tuple[int, list[str]] | None = None  # (item count, languages)
+        self._keep_embedded_encoder()
         if seed_demo:
             self.import_files(paths.demo_files())
 
@@ -76,6 +81,18 @@ class Desk:
         self.close()
 
     # -- models -----------------------------------------------------------------------------
+    def _keep_embedded_encoder(self) -> None:
+        """A workspace embedded with a bundled encoder that is no longer the default keeps it:
+        following the new default would silently re-embed it and orphan its adapters.
+        Moving to the new one is the user's explicit choice (set_model)."""
+        if self.ws.get_setting("models.encoder") is not None:
+            return
+        embedded = (self.ws.vector_encoder() or "").split("+adapter:")[0]
+        name = embedded.removeprefix(BUNDLED_PREFIX)
+        if (embedded.startswith(BUNDLED_PREFIX) and name in ENCODERS
+                and embedded != encoder_source(None).id):
+            self.ws.set_setting("models.encoder", embedded)
+
     @functools.cached_property
     def _glossary_loaded(self) -> tuple[Glossary, str | None]:
         return load_glossary()
@@ -163,20 +180,23 @@ class Desk:
         self._llm = None
 
     def set_model(self, kind: str, value: str | None) -> None:
-        """Use a local model file/folder (validated first) or, with None, the bundled one."""
+        """Use a local model file/folder, `bundled:NAME` (validated first) or, with None, the
+        default. A new encoder re-embeds every item first (progress, Cancel): until that is
+        complete, and if it is cancelled, the workspace keeps its encoder and vectors."""
         source = (encoder_source if kind == "encoder" else llm_source)(value)
         # Loading is the only check some damaged models fail (a truncated GGUF with an intact
         # header, a folder without weights); the loaded model is kept, not loaded twice.
         if kind == "encoder":
-            self._encoder = Encoder(source)
-        else:
-            llm = self._load_llm(source)
-            self._llm = None if self.llm_url() else llm  # a chosen server keeps answering
-        key = f"models.{kind}"
+            encoder = Encoder(source)
+            self._replace_vectors(encoder, source.id if value else None)
+            self._encoder = encoder
+            return
+        llm = self._load_llm(source)
+        self._llm = None if self.llm_url() else llm  # a chosen server keeps answering
         if value:
-            self.ws.set_setting(key, str(source.path))
+            self.ws.set_setting("models.llm", source.id)  # bundled:NAME, or the full path
         else:
-            self.ws.delete_setting(key)
+            self.ws.delete_setting("models.llm")
 
     def retriever(self, dense: bool = True) -> Retriever:
         return Retriever(self.ws, self.encoder if dense else None, glossary=self.glossary,
@@ -195,20 +215,36 @@ class Desk:
         """Embed every item with the current encoder if the stored vectors are from another."""
         if self.ws.vector_encoder() == self.doc_space_id():
             return
-        encoder = self.encoder
+        self._replace_vectors(self.encoder)
+
+    def _replace_vectors(self, encoder: Encoder, setting: object = _KEEP) -> None:
+        """Embed every item with `encoder` (outside any transaction: search goes on with the
+        old vectors), then swap the vectors, and `setting` as models.encoder when given, in
+        one transaction. Cancel raises before anything is written."""
         ids = self.ws.item_ids()
-        items = self.ws.get_items(ids)
-        vectors = self._embed([it.question for it in items], self.progress, self.cancel)
+        vectors = self._embed_with(encoder, [it.question for it in self.ws.get_items(ids)],
+                                   self.progress, self.cancel)
         with self.ws.transaction():
-            if self.ws.vector_encoder() == encoder.doc_space_id:
+            if setting is _KEEP and self.ws.vector_encoder() == encoder.doc_space_id:
                 return  # another window or process embedded them meanwhile (and maybe more)
             self.ws.reset_vectors(encoder.dim, encoder.doc_space_id)
             self.ws.put_vectors(ids, vectors)
             late = self.ws.get_items(self.ws.ids_without_vectors())  # imported meanwhile
             if late:
-                self.ws.put_vectors([it.id for it in late],
-                                    self._embed([it.question for it in late], None, None))
-            self.ws.delete_setting("fusion")
+                self.ws.put_vectors([it.id for it in late], self._embed_with(
+                    encoder, [it.question for it in late], None, None))
+            self.ws.delete_setting("fusion")  # both were measured on the old vectors
+            self.ws.delete_setting("relevance")
+            if setting is not _KEEP:
+                if setting:
+                    self.ws.set_setting("models.encoder", setting)
+                else:
+                    self.ws.delete_setting("models.encoder")
+
+    @staticmethod
+    def _embed_with(encoder: Encoder, texts: list[str], progress: Progress | None,
+                    cancel: threading.Event | None) -> np.ndarray:
+        return encoder.encode_documents(texts, progress=progress, cancel=cancel)
 
     def import_files(self, files: Sequence[str | Path | ImportSource],
                      columns: tuple[str | None, str | None, str | None] = (None, None, None),
@@ -239,7 +275,10 @@ class Desk:
         """Re-measure how well each channel retrieves here, and what the encoder can read."""
         self._report("measuring search quality", 0, 1)
         self._measure_reading()
-        return calibrate_fusion(self.retriever())
+        ratio = (self.ws.get_setting("encoder.unknown_ratio") or {}).get("ratio", 0.0)
+        retriever = self.retriever()
+        calibrate_relevance(retriever)
+        return calibrate_fusion(retriever, reads_workspace=ratio < UNKNOWN_WARN_RATIO)
 
     def _measure_reading(self) -> None:
         """How much of the workspace the encoder cannot read: `ratio` as the base model reads
@@ -284,7 +323,7 @@ class Desk:
         self.ensure_vectors()
         retriever = self.retriever()  # one retriever: the question is translated once
         hits = retriever.search(question, k)
-        sources = answering.relevant_hits(retriever, question, hits)
+        sources = answering.relevant_hits(retriever, question, hits, self._min_cosine(retriever))
         result = (answering.generate(question, hits, sources, self.llm, on_token)
                   if mode == "generate" else answering.extract(question, hits, sources))
         result.searched_as = self.searched_as(question, retriever)
@@ -292,6 +331,14 @@ class Desk:
                         self.ws.name, mode, logs.text(question), [h.item.id for h in hits],
                         result.citations, logs.text(result.text))
         return result
+
+    def _min_cosine(self, retriever: Retriever) -> float:
+        """The dense similarity an entry needs to count as an answer, measured per encoder."""
+        stored = self.ws.get_setting("relevance") or {}
+        if stored.get("encoder") != self.encoder.id:
+            calibrated = calibrate_relevance(retriever)
+            return answering.MIN_COSINE if calibrated is None else calibrated
+        return float(stored["min_cosine"])
 
     # -- tuning -----------------------------------------------------------------------------
     def tune(self, options: TuneOptions | None = None, llm_angles: str = "auto") -> TuneReport:

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from core import paths
 from core.augment import RuleAngles, SyntheticQuery
 from core.retrieve import Retriever, fuse
 
 NOISE_MRR = 0.005
+RELEVANCE_MARGIN = 0.005
+_SENTENCE = re.compile(r"[。！？；;!?\n]+|(?<=[a-z])\.\s")
 FUSION_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
@@ -61,15 +65,45 @@ def cautious_weight(mrr_by_weight: dict[float, float]) -> float:
     return min(w for w, mrr in mrr_by_weight.items() if mrr >= top - NOISE_MRR)
 
 
+def choose_weight(mrr_by_weight: dict[float, float], reads_workspace: bool) -> float:
+    """The dense weight to use: the best one when the encoder reads the workspace, else the
+    cautious one (an encoder blind to most of the text must earn its weight clearly)."""
+    if not reads_workspace:
+        return cautious_weight(mrr_by_weight)
+    top = max(mrr_by_weight.values())
+    return min(w for w, mrr in mrr_by_weight.items() if mrr == top)
+
+
+def _answer_sentence(item_id: int, answer: str) -> str | None:
+    """A sentence of the answer, as a user who knows what they need but not how the entry is
+    worded asks it (inverse cloze): the probe that needs meaning, not only spelling."""
+    sentences = [s.strip() for s in _SENTENCE.split(answer) if 12 <= len(s.strip()) <= 80]
+    return random.Random(item_id).choice(sentences) if sentences else None
+
+
 def probe_queries(retriever: Retriever, sample: int = 150, seed: int = 13
                   ) -> list[SyntheticQuery]:
-    """Rule-based queries (typos, Simplified, keywords, truncation) for a sample of items."""
+    """Rule-based queries (typos, Simplified, keywords, truncation) for a sample of items,
+    and answer sentences for another sample."""
     ws = retriever.ws
     ids = ws.item_ids()
     chosen = sorted(random.Random(seed).sample(ids, min(sample, len(ids))))
     items = ws.get_items(chosen)
     angles = RuleAngles((f"{it.question} {it.answer}" for it in ws.iter_items()), seed=seed)
-    return [q for it in items for q in angles.generate(it.id, it.question)]
+    probes = [q for it in items for q in angles.generate(it.id, it.question)]
+    others = ws.get_items(sorted(random.Random(seed + 1).sample(ids, min(sample, len(ids)))))
+    for it in others:
+        sentence = _answer_sentence(it.id, it.answer)
+        if sentence:
+            probes.append(SyntheticQuery(sentence, "answer_sentence", it.id))
+    return probes
+
+
+def macro_mrr(ranks_by_angle: dict[str, list[int | None]]) -> float:
+    """MRR@10 averaged over kinds of query, so the many surface variants cannot outvote the
+    few that need meaning."""
+    values = [metrics(ranks).mrr10 for ranks in ranks_by_angle.values() if ranks]
+    return round(sum(values) / len(values), 4) if values else 0.0
 
 
 @dataclass(frozen=True)
@@ -87,12 +121,11 @@ class FusionCalibration:
         return asdict(self)
 
 
-def calibrate_fusion(retriever: Retriever, sample: int = 150) -> FusionCalibration | None:
-    """Choose the dense weight that retrieves the probe queries best, and store it.
-
-    Weight 0 (lexical alone) is on the grid and smaller weights win near-ties, so on the
-    probe set hybrid is never worse than lexical. Returns None when dense is unavailable.
-    """
+def calibrate_fusion(retriever: Retriever, sample: int = 150, reads_workspace: bool = True
+                     ) -> FusionCalibration | None:
+    """Choose the dense weight that retrieves the probe queries best (macro MRR@10 over their
+    kinds), and store it. Weight 0 (lexical alone) is on the grid, so on the probe set
+    hybrid is never worse than lexical. Returns None when dense is unavailable."""
     if not retriever.dense_ready or retriever.encoder is None:
         return None
     probes = probe_queries(retriever, sample)
@@ -102,21 +135,47 @@ def calibrate_fusion(retriever: Retriever, sample: int = 150) -> FusionCalibrati
     lex = [retriever.lexical(q.text) for q in probes]
     den = [retriever.dense(q.text, vector=v) for q, v in zip(probes, vectors, strict=True)]
 
-    def mrr(weight: float) -> float:
-        ranks = [rank_of(q.item_id, [i for i, _ in fuse(lx, dn, weight)[:10]])
-                 for q, lx, dn in zip(probes, lex, den, strict=True)]
-        return metrics(ranks).mrr10
+    def score(pick) -> float:  # noqa: ANN001 - pick(lexical hits, dense hits) -> ranking
+        by_angle: dict[str, list[int | None]] = {}
+        for q, lx, dn in zip(probes, lex, den, strict=True):
+            ranked = [i for i, _ in pick(lx, dn)[:10]]
+            by_angle.setdefault(q.angle, []).append(rank_of(q.item_id, ranked))
+        return macro_mrr(by_angle)
 
-    scores = {w: mrr(w) for w in FUSION_GRID}
-    best = cautious_weight(scores)
-    dense_only = metrics([rank_of(q.item_id, [i for i, _ in dn[:10]])
-                          for q, dn in zip(probes, den, strict=True)]).mrr10
+    scores = {w: score(lambda lx, dn, w=w: fuse(lx, dn, w)) for w in FUSION_GRID}
+    best = choose_weight(scores, reads_workspace)
     result = FusionCalibration(
-        dense_weight=best, n_probe=len(probes), lexical_mrr=scores[0.0], dense_mrr=dense_only,
-        hybrid_mrr=scores[best], encoder=retriever.encoder.id, items=retriever.ws.count_items(),
+        dense_weight=best, n_probe=len(probes), lexical_mrr=scores[0.0],
+        dense_mrr=score(lambda lx, dn: dn), hybrid_mrr=scores[best],
+        encoder=retriever.encoder.id, items=retriever.ws.count_items(),
         calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     retriever.ws.set_setting("fusion", result.as_dict())
     return result
+
+
+def off_topic_questions() -> list[str]:
+    text = (paths.resource_dir() / "probes" / "off_topic.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()
+            and not line.startswith("#")]
+
+
+def calibrate_relevance(retriever: Retriever) -> float | None:
+    """How similar an entry must be, by the dense channel alone, to count as an answer: just
+    above the closest this workspace's entries come to questions it cannot answer. Encoders
+    differ widely (all-MiniLM's unrelated cosines sit near 0.3, multilingual-e5's near 0.85),
+    so a fixed cutoff suits none of them. Stored in the `relevance` setting."""
+    if not retriever.dense_ready or retriever.encoder is None:
+        return None
+    questions = off_topic_questions()
+    vectors = retriever.encoder.encode_queries(questions)
+    nearest = [hits[0][1] for q, v in zip(questions, vectors, strict=True)
+               if (hits := retriever.dense(q, k=1, vector=v))]
+    if not nearest:
+        return None
+    cutoff = round(min(max(nearest) + RELEVANCE_MARGIN, 0.99), 4)
+    retriever.ws.set_setting("relevance", {"min_cosine": cutoff, "encoder": retriever.encoder.id,
+                                           "off_topic": len(nearest)})
+    return cutoff
 
 
 @dataclass(frozen=True)

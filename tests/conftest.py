@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Models built from bundled files (the e5 folder) are built once per machine, not per test's
+# data home; subprocesses inherit this.
+os.environ.setdefault("PATENT_DESK_MODEL_CACHE", str(
+    Path(__import__("platformdirs").user_cache_dir("patent-desk-tests")) / "models"))
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "resources" / "demo"
@@ -34,6 +38,15 @@ def encoder():
     from core.models.encoder import Encoder
 
     return Encoder(bundled_encoder())
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The earlier default, all-MiniLM-L6-v2: still selectable, and what old workspaces use."""
+    from core.models import bundled_encoder
+    from core.models.encoder import Encoder
+
+    return Encoder(bundled_encoder("all-MiniLM-L6-v2"))
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +75,35 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
         else:
             os.environ["PATENT_DESK_HOME"] = old
     return path
+
+
+@pytest.fixture(scope="session")
+def weak_demo_file(tmp_path_factory: pytest.TempPathFactory, minilm) -> Path:
+    """The demo corpus embedded with all-MiniLM-L6-v2, an encoder that cannot read most of
+    it: what workspaces made before multilingual-e5 became the default look like."""
+    home = tmp_path_factory.mktemp("weak-home")
+    old = os.environ.get("PATENT_DESK_HOME")
+    os.environ["PATENT_DESK_HOME"] = str(home)
+    try:
+        from core import paths
+        from core.desk import Desk
+
+        with Desk("weak", encoder=minilm) as desk:
+            desk.ws.set_setting("models.encoder", minilm.id)
+            desk.import_files(paths.demo_files())
+            path = desk.ws.path
+    finally:
+        if old is None:
+            del os.environ["PATENT_DESK_HOME"]
+        else:
+            os.environ["PATENT_DESK_HOME"] = old
+    return path
+
+
+@pytest.fixture
+def weak_demo_workspace(weak_demo_file: Path, data_home: Path) -> str:
+    """A private copy of the MiniLM-embedded demo in this test's data home; its name."""
+    return _private_copy(weak_demo_file, data_home, "weak")
 
 
 @pytest.fixture

