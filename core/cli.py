@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core import answer as answering
@@ -140,12 +140,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_workspaces(args: argparse.Namespace) -> int:
-    from core.store import Workspace, list_workspaces
+    from core.store import list_workspaces, open_workspace
 
     names = list_workspaces()
     rows = []
     for name in names:
-        with Workspace.open(name) as ws:
+        with open_workspace(name) as ws:
             rows.append({"name": name, "items": ws.count_items(), "path": ws.location})
     if args.json:
         _print_json({"workspaces": rows})
@@ -342,15 +342,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None,
+         open_window: Callable[[str], int] | None = None) -> int:
+    """The command line. With no subcommand, `open_window(workspace)` opens the desktop app:
+    desktop.launcher passes it in, so the engine never imports the GUI."""
     args = build_parser().parse_args(argv)
     setup_logging()
     log().info("command %s, workspace %s", args.command or "desktop", args.workspace)
     try:
-        if args.command is None:  # the window: the launcher checks the system before Qt
-            from desktop.system_check import launch
-
-            return launch(args.workspace)
+        if args.command is None:
+            if open_window is None:
+                raise PatentDeskError("no command given; see patent-desk --help (the "
+                                      "patent-desk program opens the window without one)")
+            return open_window(args.workspace)
         if args.command == "search" and args.k < 1:
             raise PatentDeskError("--k must be at least 1")
         return int(args.func(args))

@@ -66,7 +66,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from core.store.backup import restore_workspace
+    from core.store.transfer import restore_workspace
 
     _sqlite_only("restore")
     items, saved = restore_workspace(args.file, args.workspace)
@@ -84,10 +84,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from core.export import export_items
-    from core.store import Workspace
+    from core.store import open_workspace
 
     _require_workspace(args.workspace)
-    with Workspace.open(args.workspace) as ws:
+    with open_workspace(args.workspace) as ws:
         count = export_items(ws, args.file)
     log().info("export of workspace %s: %d items to %s", args.workspace, count, args.file)
     if args.json:

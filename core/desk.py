@@ -35,7 +35,7 @@ from core.models.registry import BUNDLED_PREFIX
 from core.models.remote_llm import URL_ENV, RemoteLLM
 from core.records import ImportReport, ImportSource, Item
 from core.retrieve import Hit, Retriever, corpus_languages
-from core.store import Workspace
+from core.store import open_workspace
 from core.store.tuning import AdapterInfo, AdapterStore
 from core.tune.adapters import activate, attach_stored
 from core.tune.dataset import llm_fits
@@ -61,7 +61,7 @@ class Desk:
         """`encoder`/`llm`: already-loaded models to share (they must be the ones the
         workspace's settings name); by default each loads on first use."""
         seed_demo = workspace == DEMO and not workspace_exists(DEMO)
-        self.ws = Workspace.open(workspace)
+        self.ws = open_workspace(workspace)
         self.progress = progress
         self.cancel = cancel
         self._encoder = encoder

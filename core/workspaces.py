@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core import paths
 from core.errors import WorkspaceError
-from core.store import Workspace, list_workspaces, postgres
+from core.store import list_workspaces, open_workspace, postgres
 from core.store.transfer import exists_in
 
 __all__ = ["check_new_name", "create_workspace", "delete_workspace", "list_workspaces",
@@ -42,7 +42,7 @@ def create_workspace(name: str) -> str:
     name = paths.check_workspace_name(name.strip())
     if workspace_exists(name):
         raise WorkspaceError(f"a workspace named '{name}' already exists; choose another name")
-    Workspace.open(name).close()
+    open_workspace(name).close()
     return name
 
 

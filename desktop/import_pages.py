@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
@@ -34,7 +34,28 @@ from core.records import ImportSource
 from desktop.stages import stage_label
 
 if TYPE_CHECKING:
-    from desktop.import_wizard import ImportWizard
+    from core.records import ImportReport
+    from desktop.host import Host
+
+
+class ImportWizard(Protocol):
+    """What the pages use of desktop.import_wizard.ImportWizard (which imports them)."""
+
+    host: Host
+    previews: dict[str, FilePreview]
+    reports: list[ImportReport]
+    errors: list[tuple[str, str]]
+    finished_import: bool
+
+    def add_files(self, files: list[str]) -> None: ...
+
+    def remove_file(self, path: str) -> None: ...
+
+    def choose(self, source: ImportSource) -> FilePreview: ...
+
+    def importable(self) -> list[FilePreview]: ...
+
+    def start_import(self) -> None: ...
 
 FILE_FILTER = "*.csv *.tsv *.tab *.txt *.xlsx *.xlsm *.jsonl *.ndjson *.json"
 ERROR_COLOR = QColor("#b3261e")

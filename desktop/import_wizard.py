@@ -24,7 +24,7 @@ from desktop.import_pages import FILE_FILTER, CheckPage, ColumnsPage, FilesPage,
 from desktop.jobs import Job, JobContext, bind
 
 if TYPE_CHECKING:
-    from desktop.main_window import MainWindow
+    from desktop.host import Host
 
 log = logging.getLogger("patent_desk.desktop")
 
@@ -32,7 +32,7 @@ IMPORTABLE = tuple(s.lstrip("*") for s in FILE_FILTER.split())
 
 
 class ImportWizard(QWizard):
-    def __init__(self, host: MainWindow, files: list[str] | None = None) -> None:
+    def __init__(self, host: Host, files: list[str] | None = None) -> None:
         super().__init__(host)
         self.host = host
         self.setWindowTitle(self.tr("Import spreadsheets"))

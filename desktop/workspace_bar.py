@@ -24,13 +24,13 @@ from core.workspaces import (
 from desktop.settings import icon
 
 if TYPE_CHECKING:
-    from desktop.main_window import MainWindow
+    from desktop.host import Host
 
 FALLBACK = "demo"  # opened when the last workspace is deleted: never an empty app
 
 
 class WorkspaceSwitcher(QObject):
-    def __init__(self, host: MainWindow) -> None:
+    def __init__(self, host: Host) -> None:
         super().__init__(host)
         self.host = host
         self.combo = QComboBox(minimumContentsLength=16)

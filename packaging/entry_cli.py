@@ -12,6 +12,6 @@ if __name__ == "__main__":
         from core.models.llm_worker import main as worker
 
         sys.exit(worker())
-    from core.cli import main
+    from desktop.launcher import main
 
     sys.exit(main())

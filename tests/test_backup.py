@@ -11,13 +11,13 @@ import sqlean as sqlite3
 
 from core.errors import WorkspaceError
 from core.ingest.importer import import_file
-from core.store import Workspace, migrations
+from core.store import migrations, open_workspace
 from core.store.migrations import MIGRATIONS
 from tests.conftest import DEMO_DIR, run_cli, workspace_content
 
 
 def _make(name: str, *files: str) -> Path:
-    with Workspace.open(name) as ws:
+    with open_workspace(name) as ws:
         for file in files:
             import_file(ws, DEMO_DIR / file)
         return ws.path
@@ -44,7 +44,7 @@ def test_backup_and_restore_from_the_cli(tmp_path: Path, data_home: Path):
                     home=data_home)
     assert named.returncode == 0 and f"(10 items) to {tmp_path / 'b.sqlite'}" in named.stdout
 
-    with Workspace.open("firm") as ws:  # work goes on after the backup
+    with open_workspace("firm") as ws:  # work goes on after the backup
         import_file(ws, DEMO_DIR / "utility_model_report_qa.csv")
     changed = workspace_content(path)
     restored = run_cli("restore", str(backup), "--workspace", "firm", home=data_home)
@@ -87,7 +87,7 @@ def test_a_backup_taken_during_a_write_holds_only_committed_data(tmp_path: Path,
                                                                  data_home: Path):
     path = _make("firm", "patent_attorney_act_qa.csv")
     committed = workspace_content(path)
-    with Workspace.open("firm") as writer:
+    with open_workspace("firm") as writer:
         writer.db.execute("BEGIN IMMEDIATE")
         writer.set_setting("half-done", True)
         result = run_cli("backup", "-w", "firm", "--to", str(tmp_path / "b.sqlite"),
@@ -113,7 +113,7 @@ def test_an_upgrade_backs_up_the_old_file_first(data_home: Path):
     path.parent.mkdir(parents=True)
     _old_format_workspace(path)
     before = workspace_content(path)
-    with Workspace.open("old") as ws:
+    with open_workspace("old") as ws:
         assert ws.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert ws.count_items() == 1
     [backup] = (data_home / "backups").glob("old-before-upgrade-from-v1-*.sqlite")
@@ -134,14 +134,14 @@ def test_a_failing_migration_leaves_the_old_file_intact(data_home: Path,
 
     monkeypatch.setattr(migrations, "MIGRATIONS", [*MIGRATIONS, m_broken])
     with pytest.raises(WorkspaceError) as caught:
-        Workspace.open("old")
+        open_workspace("old")
     message = str(caught.value)
     assert "cannot upgrade workspace file" in message and "left exactly as it was" in message
     assert "m_broken" in message and "\n" not in message
     assert _version(path) == 1 and workspace_content(path) == before
     assert list((data_home / "backups").glob("old-before-upgrade-from-v1-*.sqlite"))
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
-    with Workspace.open("old") as ws:  # the released migrations still apply afterwards
+    with open_workspace("old") as ws:  # the released migrations still apply afterwards
         assert ws.count_items() == 1
 
 

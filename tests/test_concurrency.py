@@ -15,7 +15,7 @@ import pytest
 from core.desk import Desk
 from core.ingest import parse_file
 from core.ingest.importer import import_file
-from core.store import ItemChange, Workspace
+from core.store import ItemChange, Workspace, open_workspace
 from tests.conftest import DEMO_DIR, json_lines, run_cli
 
 
@@ -35,12 +35,12 @@ def firm(data_home: Path, encoder) -> Workspace:
     with Desk("firm", encoder=encoder) as desk:
         desk.ensure_vectors()
         import_file(desk.ws, FILE, desk._embed)  # what import_files does, less calibration
-    return Workspace.open("firm")
+    return open_workspace("firm")
 
 
 def test_readers_see_the_last_commit_while_a_writer_writes(firm: Workspace, data_home: Path):
     new = parse_file(DEMO_DIR / "utility_model_report_qa.csv").items
-    with Workspace.open("firm") as reader:
+    with open_workspace("firm") as reader:
         firm.db.execute("BEGIN IMMEDIATE")
         firm.apply_changes([ItemChange(i, i.question, None) for i in new])
         assert firm.count_items() == 36 and reader.count_items() == 10
@@ -94,7 +94,7 @@ def test_two_imports_at_once_store_every_item_once(data_home: Path):
     reports = [json_lines(stdout)[0] for stdout, _ in outputs]
     assert sorted(r["added"] for r in reports) in ([0, 26], [26, 26])
     assert all(r["added"] + r["unchanged"] == 26 for r in reports)
-    with Workspace.open("firm") as ws:
+    with open_workspace("firm") as ws:
         assert ws.count_items() == 26
         assert ws.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert ws.db.execute("SELECT count(*) FROM items_fts").fetchone()[0] == 26

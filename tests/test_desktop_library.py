@@ -7,7 +7,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from core.records import NewItem
-from core.store import ItemChange, Workspace
+from core.store import ItemChange, open_workspace
 from core.text import clean
 from desktop.pages.library import ItemTableModel, LibraryPage
 from tests.qt_helpers import answer_next_dialog, click, open_window, wait_idle
@@ -129,12 +129,12 @@ def test_entries_are_deleted_only_after_a_yes(qtbot, demo_workspace):
 
 def test_a_hundred_thousand_entries_load_a_page_at_a_time(qtbot, data_home):
     n = 100_000
-    with Workspace.open("big") as ws, ws.transaction():
+    with open_workspace("big") as ws, ws.transaction():
         ws.apply_changes([ItemChange(NewItem(f"第{i}號問題 question {i}", f"答案 {i}"),
                                      clean(f"第{i}號問題 question {i}"), None)
                           for i in range(n)])
     model = ItemTableModel()
-    model.load(Workspace.open("big"))
+    model.load(open_workspace("big"))
     assert model.rowCount() == n and not model.pages  # nothing fetched before it is shown
     last = model.data(model.index(n - 1, 1))
     assert last == f"第{n - 1}號問題 question {n - 1}"

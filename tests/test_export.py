@@ -12,7 +12,7 @@ import pytest
 from core.errors import InputError
 from core.export import COLUMNS, export_items, safe_cell
 from core.ingest.importer import import_file
-from core.store import Workspace
+from core.store import Workspace, open_workspace
 from tests.conftest import DEMO_DIR, run_cli
 
 DANGEROUS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\tleading tab",
@@ -88,7 +88,7 @@ def test_export_refuses_an_unknown_format_and_writes_nothing(tmp_path: Path):
 
 
 def test_export_from_the_cli(tmp_path: Path, data_home: Path):
-    with Workspace.open("firm") as ws:
+    with open_workspace("firm") as ws:
         import_file(ws, DEMO_DIR / "utility_model_report_qa.csv")
     out = tmp_path / "firm.xlsx"
     result = run_cli("export", str(out), "--workspace", "firm", home=data_home)

@@ -10,7 +10,7 @@ import pytest
 from core.desk import Desk
 from core.errors import Cancelled
 from core.ingest import parse_file
-from core.store import Workspace
+from core.store import open_workspace
 from tests.conftest import DEMO_DIR, TIPO_FILES, json_lines, run_cli, workspace_content
 
 
@@ -142,7 +142,7 @@ def test_cancelled_import_stores_nothing(encoder):
 
 
 def test_a_failure_inside_the_write_rolls_everything_back(data_home: Path):
-    with Workspace.open("t") as ws:
+    with open_workspace("t") as ws:
         ws.set_setting("kept", 1)
         with pytest.raises(RuntimeError), ws.transaction():
             ws.set_setting("half", 1)

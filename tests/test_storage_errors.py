@@ -15,7 +15,7 @@ import pytest
 from core.desk import Desk
 from core.errors import WorkspaceError
 from core.ingest.importer import import_file
-from core.store import Workspace
+from core.store import Workspace, open_workspace
 from tests.conftest import DEMO_DIR, run_cli, workspace_content
 
 
@@ -103,7 +103,7 @@ def read_only_home(tmp_path: Path) -> Iterator[Path]:
     if not mounted and os.geteuid() == 0:
         pytest.skip("root ignores chmod and mounting is not allowed here")
     os.environ["PATENT_DESK_HOME"] = str(home)
-    with Workspace.open("firm") as ws:
+    with open_workspace("firm") as ws:
         import_file(ws, DEMO_DIR / "patent_attorney_act_qa.csv")
     try:
         if mounted:

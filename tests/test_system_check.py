@@ -95,7 +95,7 @@ def test_the_real_launcher_exits_with_one_line(tmp_path: Path):
            if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE")}
     env.update(DISPLAY=":99", PATENT_DESK_HOME=str(tmp_path / "home"),
                PYTHONPATH=str(ROOT), **{system_check.EXTRA_LIBS_ENV: FAKE})
-    done = subprocess.run([sys.executable, "-m", "core.cli"], cwd=ROOT, env=env,
+    done = subprocess.run([str(Path(sys.executable).with_name("patent-desk"))], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == EXIT_NO_GUI == 3, done.stderr[-3000:]  # not -6 (SIGABRT)
     lines = done.stderr.strip().splitlines()

@@ -1,4 +1,4 @@
-"""Teaching an English encoder (all-MiniLM-L6-v2) the corpus's Chinese characters through free vocab slots."""
+"""Teaching an English encoder (all-MiniLM-L6-v2) the corpus's Chinese characters."""
 
 from __future__ import annotations
 

@@ -8,22 +8,22 @@ import pytest
 
 from core.desk import Desk
 from core.errors import WorkspaceError
-from core.store import Workspace
+from core.store import open_workspace
 from core.store.migrations import MIGRATIONS
 from tests.conftest import run_cli
 
 
 def test_data_lives_under_patent_desk_home(data_home: Path):
-    with Workspace.open("alpha") as ws:
+    with open_workspace("alpha") as ws:
         assert ws.path == data_home / "workspaces" / "alpha.sqlite"
         assert ws.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert ws.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
 def test_reopening_runs_no_migration_twice(data_home: Path):
-    with Workspace.open("beta") as ws:
+    with open_workspace("beta") as ws:
         ws.set_setting("x", [1, "二"])
-    with Workspace.open("beta") as ws:
+    with open_workspace("beta") as ws:
         assert ws.get_setting("x") == [1, "二"]
 
 
@@ -37,7 +37,7 @@ def test_first_use_of_demo_creates_it_from_the_bundled_corpus(data_home: Path, e
 @pytest.mark.parametrize("name", ["../escape", "", ".hidden", "a/b"])
 def test_unsafe_workspace_names_are_refused(name: str):
     with pytest.raises(WorkspaceError, match="not allowed"):
-        Workspace.open(name)
+        open_workspace(name)
 
 
 def test_workspaces_are_listed(data_home: Path, demo_workspace: str):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import WorkspaceError
-from core.store import Workspace
+from core.store import open_workspace
 from core.workspaces import (
     create_workspace,
     delete_workspace,
@@ -26,7 +26,7 @@ def _one_line(exc: pytest.ExceptionInfo[WorkspaceError]) -> str:
 def test_create_lists_the_new_empty_workspace(data_home: Path):
     assert create_workspace(" 事務所 A ") == "事務所 A"
     assert list_workspaces() == ["事務所 A"]
-    with Workspace.open("事務所 A") as ws:
+    with open_workspace("事務所 A") as ws:
         assert ws.count_items() == 0
     with pytest.raises(WorkspaceError) as exc:
         create_workspace("事務所 A")
@@ -38,14 +38,14 @@ def test_create_lists_the_new_empty_workspace(data_home: Path):
 
 
 def test_rename_keeps_the_content_and_all_side_files(data_home: Path):
-    with Workspace.open("old") as ws:
+    with open_workspace("old") as ws:
         ws.set_setting("kept", "yes")
     wal = data_home / "workspaces" / "old.sqlite-wal"
     wal.write_bytes(b"")  # a WAL left by a crash must travel with its database
     assert rename_workspace("old", "new") == "new"
     assert list_workspaces() == ["new"]
     assert not wal.exists() and (data_home / "workspaces" / "new.sqlite-wal").exists()
-    with Workspace.open("new") as ws:
+    with open_workspace("new") as ws:
         assert ws.get_setting("kept") == "yes"
     assert rename_workspace("new", "new") == "new"
 

@@ -50,7 +50,7 @@ def default_target(name: str, reason: str = "") -> Path:
     return target
 
 
-def _copy_pages(src: sqlite3.Connection, dst: sqlite3.Connection, label: Path) -> None:
+def copy_pages(src: sqlite3.Connection, dst: sqlite3.Connection, label: Path) -> None:
     deadline = time.monotonic() + busy_timeout()
 
     def progress(status: int, remaining: int, total: int) -> None:
@@ -71,7 +71,7 @@ def copy_database(source: Path, target: Path) -> int:
     try:
         src = sqlite3.connect(str(source), timeout=busy_timeout())
         dst = sqlite3.connect(str(tmp))
-        _copy_pages(src, dst, source)
+        copy_pages(src, dst, source)
         dst.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
         if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise WorkspaceError(f"the copy of {source} failed its integrity check; the "
@@ -155,32 +155,3 @@ def check_backup_file(file: Path) -> int:
     finally:
         if db is not None:
             db.close()
-
-
-def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None]:
-    """Replace workspace `name` with the backup `file`; returns (items, where the replaced
-    state was saved, None when the workspace did not exist)."""
-    from core.store.workspace import Workspace
-
-    source = Path(file).expanduser()
-    target = paths.workspace_path(name)
-    if target.exists() and source.resolve() == target.resolve():
-        raise InputError(f"{source} is the workspace itself; choose a backup file")
-    items = check_backup_file(source)
-    saved = None
-    if target.exists():
-        saved = default_target(name, "before-restore")
-        copy_database(target, saved)
-    src = dst = None
-    try:
-        src = sqlite3.connect(str(source), timeout=busy_timeout())
-        dst = sqlite3.connect(str(target), timeout=busy_timeout())
-        _copy_pages(src, dst, target)
-    except (sqlite3.Error, OSError) as exc:
-        raise explain(exc, target) from None
-    finally:
-        for conn in (src, dst):
-            if conn is not None:
-                conn.close()
-    Workspace(target, name).close()  # WAL mode again, and an older format is upgraded
-    return items, saved

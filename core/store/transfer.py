@@ -8,10 +8,15 @@ rebuilt in the target's own form. One transaction: a failed copy leaves no half 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 
+import sqlean as sqlite3
+
 from core import paths
-from core.errors import WorkspaceError
+from core.errors import InputError, WorkspaceError
+from core.store.backup import check_backup_file, copy_database, copy_pages, default_target
+from core.store.failures import busy_timeout, explain
 from core.store.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -91,3 +96,47 @@ def copy_workspace(source: Workspace, target: Workspace,
 
 def _marks(columns: str) -> str:
     return ",".join("?" * len(columns.split(",")))
+
+
+def open_workspace(name: str) -> Workspace:
+    """The workspace `name` in the store in use: a SQLite file in the data folder, or a
+    schema of the shared PostgreSQL store (core.store.postgres)."""
+    from core.store.postgres import store_url
+
+    return open_in(store_url(), name)
+
+
+def list_workspaces() -> list[str]:
+    from core.store.postgres import list_names, store_url
+
+    url = store_url()
+    if url:
+        return list_names(url)
+    return sorted(p.stem for p in paths.workspaces_dir().glob("*.sqlite"))
+
+
+def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None]:
+    """Replace workspace `name` with the backup `file`; returns (items, where the replaced
+    state was saved, None when the workspace did not exist)."""
+    source = Path(file).expanduser()
+    target = paths.workspace_path(name)
+    if target.exists() and source.resolve() == target.resolve():
+        raise InputError(f"{source} is the workspace itself; choose a backup file")
+    items = check_backup_file(source)
+    saved = None
+    if target.exists():
+        saved = default_target(name, "before-restore")
+        copy_database(target, saved)
+    src = dst = None
+    try:
+        src = sqlite3.connect(str(source), timeout=busy_timeout())
+        dst = sqlite3.connect(str(target), timeout=busy_timeout())
+        copy_pages(src, dst, target)
+    except (sqlite3.Error, OSError) as exc:
+        raise explain(exc, target) from None
+    finally:
+        for conn in (src, dst):
+            if conn is not None:
+                conn.close()
+    Workspace(target, name).close()  # WAL mode again, and an older format is upgraded
+    return items, saved

@@ -14,7 +14,6 @@ import numpy as np
 import sqlean as sqlite3
 import sqlite_vec
 
-from core import paths
 from core.errors import WorkspaceError
 from core.records import Item, NewItem
 from core.store.backup import backup_before_migration
@@ -57,15 +56,6 @@ def index_columns(item: NewItem) -> tuple[list[str], list[str], list[str]]:
             char_tokens(item.category))
 
 
-def list_workspaces() -> list[str]:
-    from core.store.postgres import list_names, store_url
-
-    url = store_url()
-    if url:
-        return list_names(url)
-    return sorted(p.stem for p in paths.workspaces_dir().glob("*.sqlite"))
-
-
 class Workspace:
     """An open workspace. Use as a context manager, or call close()."""
 
@@ -100,15 +90,6 @@ class Workspace:
         if isinstance(exc, WorkspaceError):
             return exc
         raise exc
-
-    @classmethod
-    def open(cls, name: str) -> Workspace:
-        """The workspace `name` in the store in use: a SQLite file in the data folder, or a
-        schema of the shared PostgreSQL store (core.store.postgres)."""
-        from core.store.postgres import store_url
-        from core.store.transfer import open_in
-
-        return open_in(store_url(), name)
 
     @property
     def location(self) -> str:

@@ -34,7 +34,7 @@ from desktop.item_dialog import ItemDialog
 from desktop.jobs import JobContext, bind
 
 if TYPE_CHECKING:
-    from desktop.main_window import MainWindow
+    from desktop.host import Host
 
 _CITE_RE = re.compile(r"\[(\d{1,2})\]")
 BANNER_STYLE = ("QLabel { background: #eef4fb; color: #1d3b57; border: 1px solid #c8dcf0;"
@@ -62,7 +62,7 @@ def answer_html(answer: Answer, sources_heading: str) -> str:
 
 
 class AskPage(QWidget):
-    def __init__(self, host: MainWindow) -> None:
+    def __init__(self, host: Host) -> None:
         super().__init__()
         self.host = host
         self.result: Answer | None = None

@@ -32,10 +32,10 @@ from desktop.pages.tuning_views import Eta, MetricsChart, QueryTableModel, forma
 from desktop.stages import stage_label
 
 if TYPE_CHECKING:
-    from desktop.main_window import MainWindow
+    from desktop.host import Host
 
 class ImprovePage(QWidget):
-    def __init__(self, host: MainWindow) -> None:
+    def __init__(self, host: Host) -> None:
         super().__init__()
         self.host = host
         self.options = TuneOptions()  # the defaults; tests use a tiny configuration

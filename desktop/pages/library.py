@@ -34,7 +34,7 @@ from desktop.jobs import JobContext, bind
 from desktop.settings import icon
 
 if TYPE_CHECKING:
-    from desktop.main_window import MainWindow
+    from desktop.host import Host
 
 FILTER_DELAY_MS = 150  # typing pauses shorter than this do not re-query
 ALL = "\x00all"  # the category combo's "all categories" entry (no real category is this)
@@ -116,7 +116,7 @@ class ItemTableModel(QAbstractTableModel):
 
 
 class LibraryPage(QWidget):
-    def __init__(self, host: MainWindow) -> None:
+    def __init__(self, host: Host) -> None:
         super().__init__()
         self.host = host
         self.editor: ItemEditor | None = None

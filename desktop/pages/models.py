@@ -29,7 +29,7 @@ from desktop.jobs import JobContext, bind
 from desktop.pages.ask import BANNER_STYLE
 
 if TYPE_CHECKING:
-    from desktop.main_window import MainWindow
+    from desktop.host import Host
 
 
 class ModelBox(QGroupBox):
@@ -67,7 +67,7 @@ class ModelBox(QGroupBox):
 
 
 class ModelsPage(QWidget):
-    def __init__(self, host: MainWindow) -> None:
+    def __init__(self, host: Host) -> None:
         super().__init__()
         self.host = host
         self.llm_box = ModelBox(self.tr("Language model (writes generated answers)"),

@@ -38,10 +38,10 @@ class Corpus:
     """Grows one workspace (and the same vectors in a numpy matrix) to each size in turn."""
 
     def __init__(self, name: str, capacity: int, seed: int = 11) -> None:
-        from core.store import Workspace
+        from core.store import open_workspace
         from tests.benchmarks.speed import demo_items
 
-        self.ws = Workspace.open(name)
+        self.ws = open_workspace(name)
         with self.ws.transaction():
             self.ws.reset_vectors(DIM, GivenVectors.id)
         self.docs = np.zeros((capacity, DIM), dtype=np.float32)

@@ -143,7 +143,7 @@ def run_llm(profile: Profile, workspace: str = "bench") -> dict[str, Any]:
     from core.augment.llm_angles import LLMAngles
     from core.models import llm_source
     from core.models.llm import LocalLLM
-    from core.store import Workspace
+    from core.store import open_workspace
 
     source = llm_source(None)
     threads = profile.llm_threads or max(1, os.cpu_count() or 1)  # LocalLLM's default: all
@@ -156,7 +156,7 @@ def run_llm(profile: Profile, workspace: str = "bench") -> dict[str, Any]:
         raws["raw1"] = Llama(model_path=str(source.path), n_ctx=llm.n_ctx, seed=7,
                              n_threads=1, verbose=False)
     angles = LLMAngles(llm, k=3, max_tokens=profile.llm_max_tokens)
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         ids = ws.item_ids()
         step = max(1, len(ids) // max(1, profile.llm_items))
         items = ws.get_items(ids[::step][: profile.llm_items])
