@@ -97,3 +97,25 @@ def test_threads_and_context_size_are_stored_in_the_workspace(qtbot,
     again, page = open_models_page(qtbot, small_tipo_workspace)
     assert (page.threads.value(), page.context.value()) == (1, 2048)
     again.close()
+
+
+def test_the_installed_bundled_models_are_listed_and_one_can_be_chosen(
+        qtbot, small_tipo_workspace: str):
+    window, page = open_models_page(qtbot, small_tipo_workspace)
+    box = page.encoder_box
+    listed = [box.bundled.itemText(i) for i in range(box.bundled.count())]
+    assert listed[0].startswith("multilingual-e5-small (") and "Chinese" in listed[0]
+    assert "default" in listed[0] and any(t.startswith("all-MiniLM-L6-v2 (") for t in listed)
+    llms = [page.llm_box.bundled.itemText(i) for i in range(page.llm_box.bundled.count())]
+    assert any(t.startswith("Qwen2.5-Coder-0.5B-Instruct") and "MB" in t for t in llms)
+    box.bundled.setCurrentIndex(box.bundled.findData("bundled:all-MiniLM-L6-v2"))
+    qtbot.mouseClick(box.use_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert box.name.text() == "all-MiniLM-L6-v2 (bundled)"
+    assert window.desk.ws.vector_encoder() == "bundled:all-MiniLM-L6-v2"  # re-embedded
+    assert box.warning.isVisible() and box.reset_button.isEnabled()
+    qtbot.mouseClick(box.reset_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert box.name.text() == "multilingual-e5-small (bundled)"
+    assert window.desk.ws.get_setting("models.encoder") is None
+    window.close()

