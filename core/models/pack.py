@@ -14,28 +14,22 @@ A pack is found through PATENT_DESK_MODEL_PACK=FOLDER or, in a frozen bundle, th
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 from core.errors import ModelError
-from core.models.registry import ModelSource, PinnedFile, check_encoder_dir, check_gguf, sha256_of
+from core.models.registry import (  # noqa: F401 - PACK_ENV, pack_dir: this module's API
+    PACK_ENV,
+    ModelSource,
+    PinnedFile,
+    check_encoder_dir,
+    check_gguf,
+    pack_dir,
+    sha256_of,
+)
 
-PACK_ENV = "PATENT_DESK_MODEL_PACK"
 PACK_FILE = "pack.json"
 PACKAGE = "model pack"  # ModelSource.package of pack models: bundled, but not from PyPI
-
-
-def pack_dir() -> Path | None:
-    chosen = os.environ.get(PACK_ENV)
-    if chosen:
-        return Path(chosen).expanduser()
-    if getattr(sys, "frozen", False):
-        beside = Path(sys.executable).resolve().parent / "model-pack"
-        if (beside / PACK_FILE).is_file():
-            return beside
-    return None
 
 
 def pack_source(kind: str) -> ModelSource | None:

@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from core.models.gguf import check_complete
 
 BUNDLED_PREFIX = "bundled:"
 CACHE_ENV = "PATENT_DESK_MODEL_CACHE"
+PACK_ENV = "PATENT_DESK_MODEL_PACK"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,19 @@ def package_dir(distribution: str, module: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def pack_dir() -> Path | None:
+    """The model pack in use (core.models.pack): PATENT_DESK_MODEL_PACK, or in a frozen
+    bundle the folder `model-pack` beside the executable."""
+    chosen = os.environ.get(PACK_ENV)
+    if chosen:
+        return Path(chosen).expanduser()
+    if getattr(sys, "frozen", False):
+        beside = Path(sys.executable).resolve().parent / "model-pack"
+        if (beside / "pack.json").is_file():
+            return beside
+    return None
+
+
 def model_cache_dir() -> Path:
     """Where models derived from bundled files are built (the unpacked e5 folder, assembled
     GGUFs): the data home's `models` folder, or PATENT_DESK_MODEL_CACHE."""
@@ -70,7 +85,7 @@ def model_cache_dir() -> Path:
 
 def _reinstall(source: ModelSource) -> str:
     if source.package == "model pack":
-        return f"copy the model pack again (it holds {source.path})"
+        return f"copy the model pack again ({pack_dir()})"
     return f"reinstall {source.package} (pip install --force-reinstall {source.package})"
 
 
