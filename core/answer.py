@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from core import paths
 from core.models.llm import LocalLLM
 from core.retrieve import Hit, Retriever
-from core.text import language_of
+from core.text import language_of, traditional_script
 
 MODES = ("extract", "generate")
 # Relevance cues, measured on TIPO: the gold item of a realistic query shares at least this
@@ -24,6 +24,14 @@ MIN_COSINE = 0.75  # all-MiniLM-L6-v2's; each workspace measures its encoder's o
 MAX_SOURCE_CHARS = 900
 REPLY_TOKENS = 384
 _CITE_RE = re.compile(r"\[(\d{1,2})\]")
+# A line opening a copy of a quoted source ("[2] 問: ..." / "[2] Q: ..."), or a paragraph
+# opening with a bare source number the way the quoted block does ("\n\n[2] 不可以。..."),
+# and what may still grow into either.
+_ECHO_RE = re.compile(r"\n\s*\[\d{1,2}\]\s*(問|答|Q|A)\s*[:：]|\n[ \t]*\n\s*\[\d{1,2}\]")
+_ECHO_START_RE = re.compile(r"\n\s*(\[(\d{1,2}(\]\s*((問|答|Q|A)\s*)?)?)?)?")
+_SPACED_CITE_RE = re.compile(r"([ \t]?)\[(\d{1,2})\]")
+_PARTIAL_MARK_RE = re.compile(r"[ \t]?(\[\d{0,2})?$")
+_PHRASE_CHARS = 3  # OpenCC converts some characters by the phrase they start (干涉 vs 幹)
 _BREAKOUTS = (("<<<", "‹‹‹"), (">>>", "›››"), ("<|", "‹|"), ("|>", "|›"), ("[INST]", "[inst]"),
               ("[/INST]", "[/inst]"), ("<s>", "‹s›"), ("</s>", "‹/s›"))
 
@@ -46,12 +54,13 @@ class Answer:
     searched_as: str | None = None  # the glossary translation of a question in another language
     prompt_tokens: int | None = None  # generate: the prompt's size, sources included
     seconds: float | None = None  # generate: how long the model took to answer
+    removed_citations: int = 0  # generate: markers naming no source, taken out of the text
 
     def as_dict(self) -> dict[str, object]:
         return {"answer": self.text, "mode": self.mode, "model": self.model,
                 "citations": self.citations, "results": [h.as_dict() for h in self.hits],
                 "searched_as": self.searched_as, "prompt_tokens": self.prompt_tokens,
-                "seconds": self.seconds}
+                "seconds": self.seconds, "removed_citations": self.removed_citations}
 
     def source(self, number: int) -> Hit | None:
         """The entry a citation [number] in the text refers to."""
@@ -146,15 +155,86 @@ def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
     messages, sources, size = _fitting_prompt(question, sources[:max_sources], llm,
                                               REPLY_TOKENS)
     started = time.monotonic()
-    pieces: list[str] = []
-    for piece in llm.stream_chat(messages, max_tokens=REPLY_TOKENS):
-        pieces.append(piece)
-        if on_token:
-            on_token(piece)
+    script = traditional_script(question)
+    reply, removed = _stream_answer(llm.stream_chat(messages, max_tokens=REPLY_TOKENS),
+                                    len(sources), on_token, None if script is str else script)
     seconds = round(time.monotonic() - started, 2)
-    text = "".join(pieces).strip()
-    cited = [int(n) for n in _CITE_RE.findall(text) if 1 <= int(n) <= len(sources)]
-    # A tiny model may forget to cite; the sources it was given are still what it used.
-    numbers = list(dict.fromkeys(cited)) or list(range(1, len(sources) + 1))
+    text, numbers, _ = checked_citations(reply, len(sources))
     return Answer(text, "generate", llm.name, [sources[n - 1].item.id for n in numbers],
-                  hits, sources, prompt_tokens=size, seconds=seconds)
+                  hits, sources, prompt_tokens=size, seconds=seconds,
+                  removed_citations=removed)
+
+
+def _stream_answer(stream: Iterator[str], n_sources: int,
+                   on_token: Callable[[str], None] | None,
+                   script: Callable[[str], str] | None = None) -> tuple[str, int]:
+    """The reply as shown, and how many markers naming no source were taken out of it.
+
+    Generation ends where the model, having answered with a citation, starts copying the
+    quoted sources block ("\n\n[2] 問: ...\n答: ...", which Qwen2.5-0.5B does on most
+    questions); a reply that opens by quoting a source ("Answer:\n\n[1] A: ...") is how
+    SmolLM2 cites, and is kept. `script`
+    (OpenCC s2tw for a Traditional question) fixes the stray Simplified characters small
+    models write. What `on_token` receives is the final text as it grows: a tail that may
+    still become a copy or a marker ("\n[2", " [") or change script with the characters that
+    follow is held back, so neither a copied source nor an invented [7] reaches the screen."""
+    text, shown = "", ""
+    try:
+        for piece in stream:
+            text += piece
+            echo = _ECHO_RE.search(text)
+            if echo and _CITE_RE.search(text, 0, echo.start()):
+                text = text[:echo.start()]  # answered and cited: what follows is a copy
+                break
+            if on_token:
+                converted = script(text) if script else text
+                if len(converted) != len(text):  # not character for character: wait
+                    continue
+                end = _settled(text[:max(0, len(text) - _PHRASE_CHARS)] if script else text)
+                visible = _without_invalid(converted[:end], n_sources)[0]
+                if len(visible) > len(shown) and visible.startswith(shown):
+                    on_token(visible[len(shown):])
+                    shown = visible
+    finally:
+        close = getattr(stream, "close", None)
+        if close:
+            close()  # stops the model's generation when the copy is cut off
+    visible, removed = _without_invalid(script(text) if script else text, n_sources)
+    if on_token and len(visible) > len(shown) and visible.startswith(shown):
+        on_token(visible[len(shown):])
+    return visible, removed
+
+
+def _settled(text: str) -> int:
+    """How much of a growing reply cannot change meaning any more: all of it but a last line
+    that may become a copied source, or a trailing, incomplete citation marker."""
+    end = len(text)
+    line = text.rfind("\n")
+    if line >= 0 and _ECHO_START_RE.fullmatch(text[line:]):
+        end = line
+    partial = _PARTIAL_MARK_RE.search(text, 0, end)
+    return partial.start() if partial else end
+
+
+def _without_invalid(text: str, n_sources: int) -> tuple[str, int]:
+    """The text without markers naming no source (and the blank before each), and their
+    count."""
+    removed = 0
+
+    def keep(match: re.Match[str]) -> str:
+        nonlocal removed
+        if 1 <= int(match.group(2)) <= n_sources:
+            return match.group(0)
+        removed += 1
+        return ""
+
+    return _SPACED_CITE_RE.sub(keep, text), removed
+
+
+def checked_citations(text: str, n_sources: int) -> tuple[str, list[int], int]:
+    """The text without markers that name no source, the source numbers it cites (first
+    citation first) and how many markers were removed. Citations are exactly what the text
+    cites: an answer citing nothing claims no source, even though it was given some."""
+    text, removed = _without_invalid(text, n_sources)
+    cited = [int(n) for n in _CITE_RE.findall(text)]
+    return text.strip(), list(dict.fromkeys(cited)), removed

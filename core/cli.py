@@ -203,6 +203,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
         options = desk.default_tune_options("symmetric" if args.symmetric else args.kind)
         given = {k: v for k, v in (("per_angle", args.per_angle), ("negatives", args.negatives),
                                    ("max_train", args.max_train)) if v is not None}
+        if args.llm_budget is not None:  # 0: no limit
+            given["llm_budget_s"] = args.llm_budget or None
         train = replace(options.train, epochs=args.epochs or options.train.epochs)
         report = desk.tune(replace(options, **given, train=train), args.llm_angles)
         if args.json:
@@ -210,8 +212,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
             return 0
         q = report.queries
         print(f"queries per angle: {json.dumps(q.stored, ensure_ascii=False)}")
-        if q.llm_skipped:
-            print(f"note: {q.llm_skipped}")
+        for note in (q.llm_skipped, q.llm_note):
+            if note:
+                print(f"note: {note}")
         for angle, reasons in q.dropped.items():
             print(f"  {angle}: filters dropped {json.dumps(reasons, ensure_ascii=False)}")
         print("held-out queries, before (base encoder):")
@@ -315,7 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which negatives to mine (default both)")
     p.add_argument("--max-train", type=int,
                    help="train on at most this many queries (a fixed sample; bounds the time)")
-    p.add_argument("--llm-angles", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--llm-angles", choices=("auto", "on", "off"), default="auto",
+                   help="the LLM's five query angles: auto (default) when the LLM writes the "
+                   "workspace's language")
+    p.add_argument("--llm-budget", type=float, metavar="SECONDS",
+                   help="LLM writing time for this run (default 150; 0: no limit); later runs "
+                   "continue with the items it did not reach")
     p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("adapters", parents=[common], help="list, activate or roll back adapters")

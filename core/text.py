@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import opencc
@@ -40,6 +41,22 @@ def fold(text: str) -> str:
     """The search form of a text: NFKC width folding, lower case, Simplified characters."""
     text = unicodedata.normalize("NFKC", text).lower()
     return _to_simplified().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _to_taiwan_characters() -> opencc.OpenCC:
+    return opencc.OpenCC("s2tw")
+
+
+def traditional_script(question: str) -> Callable[[str], str]:
+    """How to write text for the asker of `question`: OpenCC s2tw (characters only; s2twp
+    would also swap vocabulary, 程序 -> 程式) when the question is Traditional Chinese, since
+    small models slip Simplified characters in (后, 该, 咨询) that no zh-TW user types; the
+    identity otherwise."""
+    if language_of(question) != "zh":
+        return str
+    convert = _to_taiwan_characters().convert
+    return convert if convert(question) == question else str
 
 
 def to_traditional(text: str) -> str:

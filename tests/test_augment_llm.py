@@ -1,6 +1,6 @@
 """LLM query angles: lenient parsing of messy model replies, the filter's drop reasons, the
-role prompts, and generation with the real bundled model (SmolLM2-135M: English only and
-weak, so the tests check bookkeeping and script, never quality or speed)."""
+role prompts, and generation with the real default model (Qwen2.5-Coder-0.5B; the tests check
+bookkeeping, language and script, never quality or speed)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from core.augment.llm_angles import (
 )
 from core.errors import Cancelled
 from core.records import Item
-from core.text import cjk_ratio, language_of
+from core.text import cjk_ratio, language_of, traditional_script
 from tests.conftest import DEMO_DIR
 
 EN_QUESTION = "How long does an invention patent last?"
@@ -223,7 +223,7 @@ def test_the_prompt_language_follows_the_question(llm):
 
 
 @pytest.mark.parametrize("question,role,candidate,echo", [
-    (ZH_QUESTION, "concept", "這類使用者會輸入、且可以用上面答案回答的問題，不要熱劳安排。", True),
+    (ZH_QUESTION, "concept", "請把原問題改寫成一般民眾會問的口語問題，不要照抄原問題。", True),
     (ZH_QUESTION, "keyword", "你是專利問答案，請使用繁體中文。", True),
     (ZH_QUESTION, "fact", "專利 期限", False),
     (ZH_QUESTION, "concept", "發明專利可以保護幾年", False),
@@ -271,8 +271,9 @@ def test_chinese_tipo_item_keeps_only_chinese_queries(llm):
     angles = LLMAngles(llm, k=2, max_tokens=48)
     queries, stats = angles.generate(item, existing=["專利師法 施行日期"])
     _check_stats(queries, stats, ROLES, item)
-    for q in queries:  # SmolLM2's Chinese is poor: zero kept is fine, wrong script is not
-        assert cjk_ratio(q.text) >= 0.3
+    assert queries  # the default LLM writes Chinese: the five angles keep some
+    for q in queries:
+        assert cjk_ratio(q.text) >= 0.3 and traditional_script(q.text)(q.text) == q.text
         assert q.text != item.question and q.text != "專利師法 施行日期"
 
 

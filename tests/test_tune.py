@@ -43,6 +43,23 @@ def test_rule_angles_are_generated_once_and_cached(small: Desk):
     assert splits == {"train", "heldout"}
 
 
+def test_llm_angles_run_on_chinese_items_within_a_budget_and_the_next_run_continues(
+        small: Desk, llm):
+    from core.tune.dataset import build_queries
+
+    first = build_queries(small.ws, per_angle=1, llm=llm, llm_k=2, llm_budget_s=8)
+    total = small.ws.count_items()
+    assert first.llm_skipped is None and 1 <= first.llm_items < total
+    assert f"cover {first.llm_items} of {total} items" in first.llm_note
+    written = [q for q in QueryStore(small.ws).list() if q.source == "llm"]
+    assert written and {q.angle for q in written} <= {"concept", "keyword", "fact", "spelling",
+                                                      "web_search"}
+    again = build_queries(small.ws, per_angle=1, llm=llm, llm_k=2, llm_budget_s=8)
+    assert again.llm_items > first.llm_items  # it went on where the first run stopped
+    assert not {(q.item_id, q.text) for q in written} - {
+        (q.item_id, q.text) for q in QueryStore(small.ws).list()}  # and kept what it had
+
+
 def test_review_status_controls_what_is_trained_on(small: Desk):
     from core.tune.dataset import build_queries
 
@@ -129,6 +146,9 @@ def test_activate_and_roll_back(small: Desk):
 
 def test_tune_adapters_and_eval_from_the_cli(tmp_path: Path, data_home: Path):
     assert run_cli("import", *map(str, SMALL), home=data_home).returncode == 0
+    # An LLM that writes English only is not asked for Chinese queries, and the report says so.
+    assert run_cli("models", "set-llm", "bundled:SmolLM2-135M-Instruct (Q4_1)",
+                   home=data_home).returncode == 0
     tuned = run_cli("tune", "--json", "--kind", "query", "--epochs", "1", "--per-angle", "1",
                     "--max-train", "200", home=data_home)
     assert tuned.returncode == 0, tuned.stderr

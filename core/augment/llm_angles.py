@@ -32,7 +32,7 @@ from core.augment.rules import SyntheticQuery
 from core.errors import Cancelled
 from core.paths import resource_dir
 from core.records import Item
-from core.text import clean, language_of
+from core.text import clean, language_of, traditional_script
 
 ROLES = ("concept", "keyword", "fact", "spelling", "web_search")
 ANSWER_CHARS = 400
@@ -45,6 +45,9 @@ _SYSTEM = {
              "只回覆查詢本身，每行一個，使用繁體中文。",
 }
 _PLACEHOLDER = re.compile(r"\{(question|answer|k)\}")
+_LABEL = re.compile(r"^\s*(知識庫問題|原問題|參考答案|答案|問題|查詢|關鍵字查詢|搜尋查詢|"
+                    r"Knowledge-base question|Its answer|Question|Answer|Query)\s*[:：]\s*",
+                    re.IGNORECASE)
 _UNIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -98,6 +101,13 @@ def render_prompt(template: str, question: str, answer: str, k: int) -> str:
         answer = answer[:ANSWER_CHARS].rstrip() + "…"
     values = {"question": clean(question), "answer": answer, "k": str(k)}
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def unlabel(candidate: str) -> str:
+    """A line without the prompt's own field label: small models echo the prompt's layout
+    ("知識庫問題：<the question>", "答案：<the answer>"), and only without the label do the
+    filters see that it copies the question or the answer."""
+    return _LABEL.sub("", candidate, count=1).strip()
 
 
 def unit_bigrams(text: str) -> set[tuple[str, str]]:
@@ -159,6 +169,7 @@ class LLMAngles:
             if role not in ROLES:
                 raise ValueError(f"unknown query angle {role!r}; choose from {', '.join(ROLES)}")
         language = language_of(item.question)
+        script = traditional_script(item.question)
         seen = [clean(text) for text in existing]
         queries: list[SyntheticQuery] = []
         stats: dict[str, AngleStats] = {}
@@ -166,7 +177,7 @@ class LLMAngles:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("query generation was cancelled; no queries were kept")
             reply, seconds = self._chat(self.messages(item, role))
-            candidates = parse_llm_output(reply)
+            candidates = [script(c) for c in map(unlabel, parse_llm_output(reply)) if c]
             instructions = unit_bigrams(self.instructions(item, role))
             echoes = [c for c in candidates if is_echo(c, instructions)]
             report = filter_queries([c for c in candidates if c not in echoes], item.question,

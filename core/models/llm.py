@@ -27,6 +27,7 @@ from core.models.registry import ModelSource, check_gguf, ready
 Message = dict[str, str]
 _WINDOWS_ILLEGAL_INSTRUCTION = 0xC000001D
 _SIGKILL = getattr(signal, "SIGKILL", 9)  # Windows has no SIGKILL
+REPEAT_PENALTY = 1.15  # ends small models' loops; 1.05 vs 1.15 on Qwen 0.5B: no clear gain (n=6)
 
 
 def worker_command() -> list[str]:
@@ -177,7 +178,7 @@ class LocalLLM:
     """A chat model on this computer. Streaming yields text pieces as they are generated."""
 
     def __init__(self, source: ModelSource, n_ctx: int = 4096, n_threads: int | None = None,
-                 seed: int = 7) -> None:
+                 seed: int = 7, repeat_penalty: float = REPEAT_PENALTY) -> None:
         # A bundled file that fails its sha256 is named as such first; a chunked one is
         # assembled into the model cache on first use.
         check_gguf(ready(source))
@@ -186,6 +187,7 @@ class LocalLLM:
             raise ModelError(llama_build.below_floor_message(missing))
         self.source = source
         self.n_ctx = n_ctx
+        self.repeat_penalty = repeat_penalty
         self._load = {"op": "load", "path": str(source.path), "n_ctx": n_ctx, "seed": seed,
                       "n_threads": n_threads or max(1, os.cpu_count() or 1)}
         self._guard = threading.Lock()
@@ -230,7 +232,7 @@ class LocalLLM:
         text = ""
         pieces = self._ensure().stream({"op": "chat", "messages": messages,
                                         "max_tokens": max_tokens, "temperature": temperature,
-                                        "repeat_penalty": 1.15})
+                                        "repeat_penalty": self.repeat_penalty})
         try:
             for piece in pieces:
                 if not piece:

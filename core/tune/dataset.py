@@ -33,6 +33,8 @@ class QueryReport:
     dropped: dict[str, dict[str, int]] = field(default_factory=dict)
     llm_tokens_per_s: float | None = None
     llm_skipped: str | None = None
+    llm_items: int = 0  # items whose LLM angles are all stored (this run's and earlier runs')
+    llm_note: str | None = None  # how far LLM angles got, when they cover only some items
     seconds: float = 0.0
 
 
@@ -53,19 +55,28 @@ def _rule_queries(angles: RuleAngles, item: Item, per_angle: int) -> dict[str, l
     return out
 
 
+def llm_order(item_id: int) -> bytes:
+    """The order LLM angles visit items in: a fixed pseudo-random spread, so that a budget
+    that covers only some items covers every category, not the first file's first rows."""
+    return hashlib.sha256(f"llm-order\x00{item_id}".encode()).digest()
+
+
 def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None,
                   llm_k: int = 3, roles: Sequence[str] | None = None, heldout: float = 0.1,
                   progress: Progress | None = None, cancel: threading.Event | None = None,
-                  seed: int = 13) -> QueryReport:
+                  seed: int = 13, llm_budget_s: float | None = None) -> QueryReport:
     """Generate the missing queries: rule-based angles always, LLM angles when `llm` is given.
 
-    Each item's queries are committed with a log line, so an interrupted run resumes."""
+    A small CPU model writes about 15 s of queries per item (five angles), so `llm_budget_s`
+    bounds one run's LLM time: it writes for the items it reaches, in `llm_order`, and the next
+    run continues where this one stopped. Each item's queries are committed with a log line,
+    so an interrupted run resumes too."""
     started = time.monotonic()
     store = QueryStore(ws)
     report = QueryReport()
     with ws.transaction():
         store.drop_stale()
-    items = list(ws.iter_items())
+    items = sorted(ws.iter_items(), key=lambda it: llm_order(it.id))
     angles = RuleAngles((f"{it.question} {it.answer}" for it in items), seed=seed)
     llm_angles = None
     if llm is not None:
@@ -76,6 +87,7 @@ def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None
     done_rules = store.done(RULES_MODEL)
     done_llm = store.done(llm.name) if llm else set()
     dropped: dict[str, Counter] = {}
+    llm_clock, llm_done = 0.0, 0
     for n, item in enumerate(items, start=1):
         if cancel is not None and cancel.is_set():
             raise Cancelled("query generation paused; what was generated is kept and the "
@@ -89,7 +101,12 @@ def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None
             logs += [(a, RULES_MODEL) for a in RuleAngles.TRAINING_ANGLES]
         if llm_angles is not None and roles:
             todo = [r for r in roles if (item.id, item.content_hash, r) not in done_llm]
+            if todo and llm_budget_s is not None and llm_clock >= llm_budget_s:
+                todo = []  # this run's LLM time is spent: the next run continues here
+            if not todo and all((item.id, item.content_hash, r) in done_llm for r in roles):
+                llm_done += 1
             if todo:
+                clock = time.monotonic()
                 existing = [r[1] for r in rows]
                 try:
                     queries, stats = llm_angles.generate(item, todo, existing)
@@ -103,6 +120,8 @@ def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None
                 for role, stat in stats.items():
                     dropped.setdefault(role, Counter()).update(stat.dropped)
                 logs += [(r, llm.name) for r in todo]  # type: ignore[union-attr]
+                llm_clock += time.monotonic() - clock
+                llm_done += bool(todo)
         if rows or logs:
             with ws.transaction():
                 report.added += store.add(rows)
@@ -114,6 +133,13 @@ def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None
     report.dropped = {k: dict(v) for k, v in dropped.items()}
     if llm_angles is not None:
         report.llm_tokens_per_s = llm_angles.tokens_per_second
+    if llm is not None:
+        report.llm_items = llm_done
+        if llm_done < len(items) and not report.llm_skipped:
+            report.llm_note = (
+                f"LLM angles cover {llm_done} of {len(items)} items so far ({llm.name} writes "
+                f"about {int(llm_budget_s or 0)} s of queries per run, items spread over the "
+                "workspace); the next Improve retrieval continues with the rest")
     report.seconds = time.monotonic() - started
     return report
 

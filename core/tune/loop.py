@@ -35,6 +35,9 @@ class TuneOptions:
     random: int = 8
     heldout: float = 0.1
     max_train: int | None = None  # cap on training queries (a fixed sample), to bound time
+    # LLM time per run (None: no limit). One click stays within ten minutes on two cores:
+    # Qwen2.5-0.5B writes the five angles of about ten items in this time; later clicks go on.
+    llm_budget_s: float | None = 150.0
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
@@ -128,7 +131,7 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
     timings: dict[str, float] = {}
     clock = time.monotonic()
     report = build_queries(ws, options.per_angle, llm, options.llm_k, None, options.heldout,
-                           progress, cancel)
+                           progress, cancel, llm_budget_s=options.llm_budget_s)
     timings["generate"] = time.monotonic() - clock
 
     store = QueryStore(ws)

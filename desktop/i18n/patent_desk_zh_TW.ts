@@ -109,6 +109,16 @@
         <translation>以詞彙表譯為：{terms}</translation>
     </message>
     <message>
+        <location filename="../pages/ask.py" line="196"/>
+        <source>{seconds:.1f} s</source>
+        <translation>{seconds:.1f} 秒</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="198"/>
+        <source>{n} citation(s) naming no source were removed</source>
+        <translation>已移除 {n} 個不對應任何來源的引用標記</translation>
+    </message>
+    <message>
         <location filename="../pages/ask.py" line="220"/>
         <source>Entry {id} is no longer in this workspace.</source>
         <translation>條目 {id} 已不在此工作區中。</translation>

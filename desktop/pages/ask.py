@@ -175,7 +175,9 @@ class AskPage(QWidget):
     def _answered(self, result: Answer) -> None:
         self.result = result
         self.answer.setHtml(answer_html(result, self.tr("Sources")))
-        cited = {h.item.id: n for n, h in enumerate(result.sources, start=1)}
+        # The column marks what the text cites, not every source the model was given.
+        cited = {h.item.id: n for n, h in enumerate(result.sources, start=1)
+                 if h.item.id in result.citations}
         channels = {"lexical": self.tr("lexical"), "dense": self.tr("dense"),
                     "both": self.tr("both")}
         self.sources.setRowCount(len(result.hits))
@@ -189,6 +191,11 @@ class AskPage(QWidget):
                 self.sources.setItem(row, col, cell)
         self.copy_button.setEnabled(True)
         status = self.tr("Answered by: {model}").format(model=result.model)
+        if result.seconds is not None:
+            status += " · " + self.tr("{seconds:.1f} s").format(seconds=result.seconds)
+        if result.removed_citations:
+            status += " · " + self.tr("{n} citation(s) naming no source were removed").format(
+                n=result.removed_citations)
         if result.searched_as:  # an English question on a Chinese workspace, say
             status += " · " + self.tr("searched as: {terms}").format(terms=result.searched_as)
         self.host.show_status(status)

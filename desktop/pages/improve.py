@@ -239,8 +239,7 @@ class ImprovePage(QWidget):
         verdict = (self.tr("Adapter {id} is now in use: {reason}.") if report.activated
                    else self.tr("Adapter {id} was kept aside: {reason}."))
         lines = [verdict.format(id=report.adapter_id, reason=report.reason)]
-        if report.queries.llm_skipped:
-            lines.append(report.queries.llm_skipped)
+        lines += [note for note in (report.queries.llm_skipped, report.queries.llm_note) if note]
         self.summary.setText("\n".join(lines))
         self._ended()
         self.host.show_status(lines[0])
