@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,37 +16,10 @@ from core import answer as answering
 from core import cli_data
 from core.errors import PatentDeskError
 from core.logs import log, setup_logging
+from core.progress import ProgressPrinter
 from core.retrieve import MODES
 
 EXIT_USER_ERROR = 2
-
-
-class ProgressPrinter:
-    """Progress on stderr: one updating line on a terminal, a line per ~10% otherwise."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.last: tuple[str, int] = ("", -1)
-        self.started = time.monotonic()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage != self.last[0]:
-            self.started = time.monotonic()
-        if total <= 1:
-            if stage != self.last[0]:
-                print(f"{stage}…", file=sys.stderr, flush=True)
-                self.last = (stage, 0)
-            return
-        percent = int(100 * done / total)
-        elapsed = time.monotonic() - self.started
-        eta = f", about {elapsed / done * (total - done):.0f}s left" if 0 < done < total else ""
-        line = f"{stage}: {done}/{total} ({percent}%{eta})"
-        if self.tty:
-            end = "\n" if done >= total else ""
-            print(f"\r{line}\033[K", end=end, file=sys.stderr, flush=True)
-        elif stage != self.last[0] or percent // 10 > self.last[1] // 10 or done >= total:
-            print(line, file=sys.stderr, flush=True)
-        self.last = (stage, percent)
 
 
 def _print_json(obj: object) -> None:
@@ -57,6 +29,12 @@ def _print_json(obj: object) -> None:
 def _warn(desk: object) -> None:
     for line in desk.warnings():  # type: ignore[attr-defined]
         print(f"note: {line}", file=sys.stderr)
+
+
+def _semantic_note(desk: object) -> None:
+    note = desk.semantic_note()  # type: ignore[attr-defined]
+    if note:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -82,6 +60,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             for skip in report.skipped:
                 print(f"  skipped row {skip.row}: {skip.reason}")
         if not args.json and not failed:
+            _semantic_note(desk)  # the fill was cancelled, or its encoder cannot load
             _warn(desk)
     return EXIT_USER_ERROR if failed else 0
 
@@ -94,9 +73,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         hits = desk.search(args.query, args.k, args.mode)
         searched = desk.searched_as(args.query)
         if args.json:
-            _print_json({"results": [h.as_dict() for h in hits], "searched_as": searched})
+            _print_json({"results": [h.as_dict() for h in hits], "searched_as": searched,
+                         "semantic_ready": round(desk.semantic_state().share, 4)})
             return 0
         if args.mode != "lexical":
+            _semantic_note(desk)
             _warn(desk)
         elif desk.glossary_problem:
             print(f"note: {desk.glossary_problem}", file=sys.stderr)
@@ -122,7 +103,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
         result = desk.ask(args.question, args.mode, on_token=on_token if streaming else None)
         if args.json:
-            _print_json(result.as_dict())
+            _print_json({**result.as_dict(),
+                         "semantic_ready": round(desk.semantic_state().share, 4)})
             return 0
         if streaming:
             print()
@@ -135,6 +117,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\n— answered by: {result.model}", file=sys.stderr)
         if result.searched_as:
             print(f"— searched as: {result.searched_as} (glossary translation)", file=sys.stderr)
+        _semantic_note(desk)
         _warn(desk)
     return 0
 

@@ -69,16 +69,22 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from core.store.transfer import restore_workspace
 
     _sqlite_only("restore")
-    items, saved = restore_workspace(args.file, args.workspace)
-    log().info("restore of workspace %s from %s: %d items (replaced state saved to %s)",
-               args.workspace, args.file, items, saved)
+    items, saved, not_taken = restore_workspace(args.file, args.workspace)
+    log().info("restore of workspace %s from %s: %d items (replaced state saved to %s; "
+               "settings not taken: %s)", args.workspace, args.file, items, saved, not_taken)
     if args.json:
         print(json.dumps({"workspace": args.workspace, "items": items,
-                          "replaced_saved_to": str(saved) if saved else None}))
+                          "replaced_saved_to": str(saved) if saved else None,
+                          "settings_not_taken": not_taken}))
         return 0
     print(f"restored workspace '{args.workspace}' from {args.file} ({items} items)")
     if saved:
         print(f"the state it replaced was saved to {saved}")
+    if not_taken:
+        print(f"this computer's settings were kept: the backup's {', '.join(not_taken)} "
+              "were not taken")
+    print(f"semantic search is rebuilt on first use (or now: patent-desk embed "
+          f"--workspace {args.workspace})")
     return 0
 
 
@@ -136,7 +142,30 @@ def _progress(stage: str, done: int, total: int) -> None:
     print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
 
 
+def cmd_embed(args: argparse.Namespace) -> int:
+    """Finish the vector fill (an import embeds what it added; a killed or cancelled one
+    leaves the rest to this, or to the next import)."""
+    from core.desk import Desk, require_items
+    from core.progress import ProgressPrinter
+
+    _require_workspace(args.workspace)
+    with Desk(args.workspace, ProgressPrinter()) as desk:
+        require_items(desk)
+        filled = desk.fill_vectors()
+        state = desk.semantic_state()
+        if args.json:
+            print(json.dumps({"embedded": filled, "done": state.done, "total": state.total}))
+        else:
+            print(f"{filled} entries embedded; {state.describe()} "
+                  f"({state.done} of {state.total} entries in workspace '{desk.ws.name}')")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("embed", parents=[common],
+                       help="finish semantic search: embed the entries that have no vector yet")
+    p.set_defaults(func=cmd_embed)
+
     p = sub.add_parser("migrate-store", parents=[common],
                        help="copy a workspace between the SQLite files and a PostgreSQL store")
     p.add_argument("--to", required=True,

@@ -12,20 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from core import answer as answering
-from core import library, logs, paths
-from core.errors import ModelError, PatentDeskError, WorkspaceError
-from core.evaluate import (
-    FusionCalibration,
-    calibrate_fusion,
-    calibrate_relevance,
-    evaluate_retrievers,
-    load_eval_queries,
-)
+from core import library, logs, model_fit, paths, tuning_session, vectors
+from core.errors import ModelError, PatentDeskError
+from core.evaluate import FusionCalibration, calibrate_fusion, calibrate_relevance
 from core.glossary import Glossary, load_glossary
-from core.ingest import question_key
 from core.ingest.importer import import_file
 from core.models import ModelSource, encoder_source, llm_source
 from core.models.catalogue import ENCODERS
@@ -33,33 +24,40 @@ from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
 from core.models.registry import BUNDLED_PREFIX
 from core.models.remote_llm import URL_ENV, RemoteLLM
+from core.progress import Progress
 from core.records import ImportReport, ImportSource, Item
 from core.retrieve import Hit, Retriever, corpus_languages
 from core.store import open_workspace
 from core.store.tuning import AdapterInfo, AdapterStore
-from core.tune.adapters import activate, attach_stored
-from core.tune.dataset import llm_fits
+from core.tune.adapters import attach_stored
+from core.vectors import FillState
 from core.workspaces import workspace_exists
 
 if TYPE_CHECKING:
     from core.tune.loop import TuneOptions, TuneReport
 
+# Re-exported: the CLI and tests reach it as core.desk.require_items.
+require_items = tuning_session.require_items
+
 LLM = LocalLLM | RemoteLLM
 
-Progress = Callable[[str, int, int], None]
 DEMO = "demo"
-UNKNOWN_WARN_RATIO = 0.2
+UNKNOWN_WARN_RATIO = model_fit.UNKNOWN_WARN_RATIO
 LLM_CTX_DEFAULT = 4096
 _KEEP = object()  # _replace_vectors: leave the encoder setting as it is
 LLM_CTX_RANGE = (1024, 32768)  # below ~1k tokens not even one source fits beside the reply
+# Hybrid's dense weight before the fill completes and fusion is measured: the middle of the
+# weights calibration chose for multilingual-e5 on generated probes (0.3 to 0.5).
+PROVISIONAL_DENSE_WEIGHT = 0.4
 
 
 class Desk:
     def __init__(self, workspace: str = "default", progress: Progress | None = None,
                  cancel: threading.Event | None = None, encoder: Encoder | None = None,
-                 llm: LLM | None = None) -> None:
+                 llm: LLM | None = None, fill: bool = True) -> None:
         """`encoder`/`llm`: already-loaded models to share (they must be the ones the
-        workspace's settings name); by default each loads on first use."""
+        workspace's settings name); by default each loads on first use. `fill` False: a
+        new demo workspace is only imported, its vectors left to the caller's fill."""
         seed_demo = workspace == DEMO and not workspace_exists(DEMO)
         self.ws = open_workspace(workspace)
         self.progress = progress
@@ -69,7 +67,7 @@ class Desk:
         self._languages: tuple[int, list[str]] | None = None  # (item count, languages)
         self._keep_embedded_encoder()
         if seed_demo:
-            self.import_files(paths.demo_files())
+            self.import_files(paths.demo_files(), fill=fill)
 
     def close(self) -> None:
         self.ws.close()
@@ -199,65 +197,86 @@ class Desk:
             self.ws.delete_setting("models.llm")
 
     def retriever(self, dense: bool = True) -> Retriever:
-        return Retriever(self.ws, self.encoder if dense else None, glossary=self.glossary,
-                         languages=self.languages())
+        """Dense joins once the fill has stored a first batch; until search quality has been
+        measured (when the fill completes), hybrid uses a provisional weight for an encoder
+        made for the workspace's language, lexical alone for any other."""
+        state = self.semantic_state() if dense else None
+        use_dense = state is not None and state.done > 0
+        weight = None
+        if use_dense and self.ws.get_setting("fusion") is None:
+            languages = encoder_source(self.ws.get_setting("models.encoder")).languages
+            weight = PROVISIONAL_DENSE_WEIGHT if self.language() in languages else 0.0
+        return Retriever(self.ws, self.encoder if use_dense else None, weight,
+                         glossary=self.glossary, languages=self.languages())
 
     # -- indexing ---------------------------------------------------------------------------
     def _report(self, stage: str, done: int, total: int) -> None:
         if self.progress:
             self.progress(stage, done, total)
 
-    def _embed(self, texts: list[str], progress: Progress | None,
-               cancel: threading.Event | None) -> np.ndarray:
-        return self.encoder.encode_documents(texts, progress=progress, cancel=cancel)
+    def semantic_state(self) -> FillState:
+        """How far the vector fill has come for the workspace's encoder (no model loaded)."""
+        return vectors.fill_state(self.ws, self.doc_space_id())
+
+    def semantic_note(self) -> str | None:
+        """'semantic search: 40% ready…' while the fill is incomplete, else None."""
+        state = self.semantic_state()
+        if state.complete:
+            return None
+        return (f"{state.describe()} ({state.done} of {state.total} entries embedded); "
+                "results come from word matching and the part embedded so far "
+                f"(to finish now: patent-desk embed --workspace {self.ws.name})")
+
+    def fill_vectors(self, ids: Sequence[int] | None = None) -> int:
+        """Bring the item vectors up to date with the encoder: fill the missing ones in
+        committed batches (resumable), or, when the stored ones are another encoder's,
+        re-embed all and swap. After a fill that completes the workspace, search quality is
+        measured again. `ids`: only these items (a hand edit), never a full re-embedding."""
+        space = self.doc_space_id()
+        replace = self.ws.vector_dim() is not None and self.ws.vector_encoder() != space
+        if replace:
+            if ids is not None:
+                return 0
+            vectors.replace_vectors(self.ws, self.encoder, self.progress, self.cancel)
+            filled = self.ws.count_items()
+        else:
+            if self.semantic_state().complete:
+                return 0
+            filled = vectors.fill_missing(self.ws, self.encoder, ids, self.progress,
+                                          self.cancel)
+        if filled and ids is None:
+            self.refresh_quality()
+        return filled
 
     def ensure_vectors(self) -> None:
-        """Embed every item with the current encoder if the stored vectors are from another."""
-        if self.ws.vector_encoder() == self.doc_space_id():
-            return
-        self._replace_vectors(self.encoder)
+        """Every item embedded with the current encoder (tuning and evaluation need all)."""
+        self.fill_vectors()
 
     def _replace_vectors(self, encoder: Encoder, setting: object = _KEEP) -> None:
-        """Embed every item with `encoder` (outside any transaction: search goes on with the
-        old vectors), then swap the vectors, and `setting` as models.encoder when given, in
-        one transaction. Cancel raises before anything is written."""
-        ids = self.ws.item_ids()
-        vectors = self._embed_with(encoder, [it.question for it in self.ws.get_items(ids)],
-                                   self.progress, self.cancel)
-        with self.ws.transaction():
-            if setting is _KEEP and self.ws.vector_encoder() == encoder.doc_space_id:
-                return  # another window or process embedded them meanwhile (and maybe more)
-            self.ws.reset_vectors(encoder.dim, encoder.doc_space_id)
-            self.ws.put_vectors(ids, vectors)
-            late = self.ws.get_items(self.ws.ids_without_vectors())  # imported meanwhile
-            if late:
-                self.ws.put_vectors([it.id for it in late], self._embed_with(
-                    encoder, [it.question for it in late], None, None))
-            self.ws.delete_setting("fusion")  # both were measured on the old vectors
-            self.ws.delete_setting("relevance")
-            if setting is not _KEEP:
-                if setting:
-                    self.ws.set_setting("models.encoder", setting)
-                else:
-                    self.ws.delete_setting("models.encoder")
+        """Re-embed every item with `encoder` and swap, storing `setting` as models.encoder
+        in the same transaction (None: the default). Cancel changes nothing."""
+        def store_setting() -> None:
+            if setting:
+                self.ws.set_setting("models.encoder", setting)
+            else:
+                self.ws.delete_setting("models.encoder")
 
-    @staticmethod
-    def _embed_with(encoder: Encoder, texts: list[str], progress: Progress | None,
-                    cancel: threading.Event | None) -> np.ndarray:
-        return encoder.encode_documents(texts, progress=progress, cancel=cancel)
+        vectors.replace_vectors(self.ws, encoder, self.progress, self.cancel,
+                                None if setting is _KEEP else store_setting)
 
     def import_files(self, files: Sequence[str | Path | ImportSource],
                      columns: tuple[str | None, str | None, str | None] = (None, None, None),
                      on_error: Callable[[Path, Exception], None] | None = None,
-                     ) -> list[ImportReport]:
-        """Import each file in its own transaction; then re-measure hybrid fusion once.
-        An ImportSource carries its own columns and encoding (the import wizard's choices)."""
-        self.ensure_vectors()
+                     fill: bool = True) -> list[ImportReport]:
+        """Import each file in its own transaction: its items are searchable lexically at
+        once. Then, with `fill`, embed them (fill_vectors; it re-measures search quality);
+        without, the caller runs the fill, in the background say. An ImportSource carries
+        its own columns and encoding (the import wizard's choices)."""
         reports = []
         for file in files:
             src = file if isinstance(file, ImportSource) else ImportSource(str(file), *columns)
             try:
-                reports.append(import_file(self.ws, src.path, self._embed, src.columns,
+                reports.append(import_file(self.ws, src.path, src.columns,
                                            self.progress, self.cancel, src.encoding))
             except Exception as exc:
                 if on_error is None:
@@ -267,20 +286,23 @@ class Desk:
             logs.log().info("import into %s: %s: %d added, %d updated, %d unchanged, %d "
                             "skipped", self.ws.name, Path(r.file).name, r.added, r.updated,
                             r.unchanged, len(r.skipped))
-        if any(r.added or r.updated for r in reports):
-            self.refresh_quality()
+        if fill and any(r.added or r.updated for r in reports):
+            try:
+                self.fill_vectors()
+            except ModelError as exc:  # the items are stored and searchable lexically
+                logs.log().warning("vector fill after import: %s", exc)
         return reports
 
     def refresh_quality(self) -> FusionCalibration | None:
         """Re-measure how well each channel retrieves here, and what the encoder can read."""
         self._report("measuring search quality", 0, 1)
-        self._measure_reading()
+        self.measure_reading()
         ratio = (self.ws.get_setting("encoder.unknown_ratio") or {}).get("ratio", 0.0)
         retriever = self.retriever()
         calibrate_relevance(retriever)
         return calibrate_fusion(retriever, reads_workspace=ratio < UNKNOWN_WARN_RATIO)
 
-    def _measure_reading(self) -> None:
+    def measure_reading(self) -> None:
         """How much of the workspace the encoder cannot read: `ratio` as the base model reads
         it (what tuning decides by), `read_ratio` with the active adapter's taught characters
         (what the user is warned about)."""
@@ -292,25 +314,22 @@ class Desk:
             "read_ratio": round(encoder.unknown_ratio(sample), 4)})
 
     # -- editing items by hand (core.library; the GUI's Library page) ------------------------
-    def _embed_one(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, None, self.cancel)
-
     def add_item(self, question: str, answer: str, category: str = "") -> Item:
-        self.ensure_vectors()
-        return library.add_item(self.ws, question, answer, category, self._embed_one)
+        item = library.add_item(self.ws, question, answer, category)
+        self.fill_vectors([item.id])
+        return item
 
     def update_item(self, item_id: int, question: str, answer: str, category: str = "") -> Item:
-        self.ensure_vectors()
-        return library.update_item(self.ws, item_id, question, answer, category,
-                                   self._embed_one)
+        item = library.update_item(self.ws, item_id, question, answer, category)
+        self.fill_vectors([item.id])
+        return item
 
     def delete_items(self, ids: Sequence[int]) -> int:
         return library.delete_items(self.ws, ids)
 
     # -- questions --------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
-        if mode != "lexical":
-            self.ensure_vectors()
+        """Never waits for the vector fill: the dense channel uses the vectors present."""
         return self.retriever(dense=mode != "lexical").search(query, k, mode)
 
     def searched_as(self, query: str, retriever: Retriever | None = None) -> str | None:
@@ -320,7 +339,6 @@ class Desk:
 
     def ask(self, question: str, mode: str = "extract", k: int = 5,
             on_token: Callable[[str], None] | None = None) -> answering.Answer:
-        self.ensure_vectors()
         retriever = self.retriever()  # one retriever: the question is translated once
         hits = retriever.search(question, k)
         sources = answering.relevant_hits(retriever, question, hits, self._min_cosine(retriever))
@@ -333,122 +351,39 @@ class Desk:
         return result
 
     def _min_cosine(self, retriever: Retriever) -> float:
-        """The dense similarity an entry needs to count as an answer, measured per encoder."""
+        """The dense similarity an entry needs to count as an answer, measured per encoder
+        (while the fill is incomplete, on the part embedded so far, and not stored)."""
+        if retriever.encoder is None:
+            return answering.MIN_COSINE  # no dense channel: the cutoff is never consulted
         stored = self.ws.get_setting("relevance") or {}
-        if stored.get("encoder") != self.encoder.id:
-            calibrated = calibrate_relevance(retriever)
+        if stored.get("encoder") != retriever.encoder.id:
+            calibrated = calibrate_relevance(retriever, store=self.semantic_state().complete)
             return answering.MIN_COSINE if calibrated is None else calibrated
         return float(stored["min_cosine"])
 
-    # -- tuning -----------------------------------------------------------------------------
+    # -- tuning and evaluation (core.tuning_session) -----------------------------------------
     def tune(self, options: TuneOptions | None = None, llm_angles: str = "auto") -> TuneReport:
-        """The one-click loop. llm_angles: 'auto' (only when the LLM fits the workspace's
-        language), 'on' or 'off'. Options default to `default_tune_options()`."""
-        from core.tune.loop import run_tune  # torch: loaded only when tuning
-
-        require_items(self)
-        self.ensure_vectors()
-        llm, skipped = None, None
-        if llm_angles == "auto" and not self.llm_url():  # a served model is the user's choice
-            skipped = llm_fits(llm_source(self.ws.get_setting("models.llm")), self.ws)
-        if llm_angles != "off" and not skipped:
-            try:
-                llm = self.llm
-            except ModelError as exc:  # no LLM here (it crashed, or the CPU is too old)
-                skipped = f"LLM angles skipped (rule-based angles were used): {exc}"
-        report = run_tune(self.ws, self.encoder, options or self.default_tune_options(), llm,
-                          self.progress, self.cancel)
-        report.queries.llm_skipped = skipped or report.queries.llm_skipped
-        self.ensure_vectors()  # a new symmetric adapter re-reads the items
-        if report.activated:  # re-embedding forgot the fusion weight measured on held-out
-            self.ws.set_setting("fusion", {"dense_weight": report.fusion_weight,
-                                           "source": "heldout", "adapter": report.adapter_id})
-            self._measure_reading()  # the adapter may have taught the encoder characters
-        return report
+        """The one-click loop; see core.tuning_session.tune."""
+        return tuning_session.tune(self, options, llm_angles)
 
     def default_tune_options(self, kind: str = "auto") -> TuneOptions:
-        """What one click runs: see core.tune.loop.options_for."""
-        from core.tune.loop import options_for
-
-        if self.ws.get_setting("encoder.unknown_ratio") is None:
-            self.refresh_quality()
-        ratio = (self.ws.get_setting("encoder.unknown_ratio") or {}).get("ratio", 0.0)
-        return options_for(kind, ratio)
+        return tuning_session.default_tune_options(self, kind)
 
     def activate_adapter(self, adapter_id: int | None) -> None:
         """Switch to an adapter (None: the base encoder); re-embeds if it is symmetric."""
-        info = activate(self.ws, adapter_id)
-        self.ensure_vectors()
-        self._measure_reading()
-        weight = info.metrics.get("fusion_weight") if info else None
-        if weight is not None:
-            self.ws.set_setting("fusion", {"dense_weight": weight, "source": "heldout",
-                                           "adapter": info.id if info else None})
-        else:
-            self.refresh_quality()
+        tuning_session.activate_adapter(self, adapter_id)
 
     def evaluate(self, queries_file: str, adapter: str | None = None) -> dict[str, object]:
         """Metrics on a JSONL query file; adapter None = the active one, 'none' = base."""
-        require_items(self)
-        self.ensure_vectors()
-        items = list(self.ws.iter_items())
-        queries, unknown = load_eval_queries(
-            queries_file, {question_key(i.question): i.id for i in items}, {i.id for i in items})
-        encoder, weight = self.encoder, None
-        active = encoder.adapter.id if encoder.adapter else None
-        if adapter is not None:
-            wanted = None if adapter == "none" else _adapter_number(adapter)
-            info = AdapterStore(self.ws).get(wanted) if wanted is not None else None
-            if wanted is not None and info is None:
-                raise PatentDeskError(f"no adapter {adapter}; see: patent-desk adapters list")
-            if wanted != active:
-                if info is None:
-                    encoder.detach_adapter()
-                    weight = 0.0
-                else:
-                    attach_stored(encoder, self.ws, info)
-                    weight = info.metrics.get("fusion_weight")
-        used = encoder.adapter.id if encoder.adapter else None
-        try:
-            documents = None
-            if encoder.doc_space_id != self.ws.vector_encoder():
-                # The stored vectors belong to another (symmetric) adapter: read the items
-                # with this one in memory, leaving the index as it is.
-                ids = self.ws.item_ids()
-                texts = [it.question for it in self.ws.get_items(ids)]
-                documents = (ids, encoder.encode_documents(texts, progress=self.progress,
-                                                           cancel=self.cancel))
-            result = evaluate_retrievers(Retriever(self.ws, encoder, weight, documents,
-                                                   self.glossary, self.languages()),
-                                         queries)
-        finally:
-            self._encoder_adapter_reset()
-        return {"n": len(queries), "unknown_gold": unknown, "adapter": used, **result}
-
-    def _encoder_adapter_reset(self) -> None:
-        """Put the active adapter back after a temporary switch."""
-        if self._encoder is not None:
-            _ = self.encoder
+        return tuning_session.evaluate(self, queries_file, adapter)
 
     def warnings(self) -> list[str]:
         """Plain-language warnings about how well the models fit this workspace."""
-        out = [self.glossary_problem] if self.glossary_problem else []
-        unknown = self.ws.get_setting("encoder.unknown_ratio") or {}
-        ratio = unknown.get("read_ratio", unknown.get("ratio", 0))
-        if ratio >= UNKNOWN_WARN_RATIO:
-            name = (self._encoder.name if self._encoder
-                    else unknown.get("encoder", "the encoder").removeprefix("bundled:"))
-            out.append(
-                f"The encoder {name} cannot read {ratio:.0%} of this workspace's "
-                "text (unknown tokens), so semantic search is weak here; choose a multilingual "
-                "encoder (patent-desk models set-encoder FOLDER).")
         llm = self._llm.source if isinstance(self._llm, LocalLLM) else None
-        if llm and llm.languages and self.language() not in llm.languages:
-            out.append(
-                f"The language model {llm.name} is small and English-only: its answers to "
-                "Chinese questions are unreliable. Prefer --mode extract (the official answer), "
-                "or choose a bigger multilingual GGUF (patent-desk models set-llm FILE).")
-        return out
+        return model_fit.warnings(self.glossary_problem,
+                                  self.ws.get_setting("encoder.unknown_ratio") or {},
+                                  self._encoder.name if self._encoder else None, llm,
+                                  self.language())
 
     def language(self) -> str:
         """The workspace's main language ('zh' or 'en'), from a sample of its questions."""
@@ -460,17 +395,3 @@ class Desk:
         if self._languages is None or self._languages[0] != count:
             self._languages = (count, corpus_languages(self.ws))
         return self._languages[1]
-
-
-def _adapter_number(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise PatentDeskError(f"adapter must be a number or 'none', not {value!r}") from None
-
-
-def require_items(desk: Desk) -> None:
-    if desk.ws.count_items() == 0:
-        raise WorkspaceError(
-            f"workspace '{desk.ws.name}' is empty; import a spreadsheet first "
-            f"(patent-desk import FILE --workspace {desk.ws.name})")

@@ -159,11 +159,11 @@ def off_topic_questions() -> list[str]:
             and not line.startswith("#")]
 
 
-def calibrate_relevance(retriever: Retriever) -> float | None:
+def calibrate_relevance(retriever: Retriever, store: bool = True) -> float | None:
     """How similar an entry must be, by the dense channel alone, to count as an answer: just
     above the closest this workspace's entries come to questions it cannot answer. Encoders
     differ widely (all-MiniLM's unrelated cosines sit near 0.3, multilingual-e5's near 0.85),
-    so a fixed cutoff suits none of them. Stored in the `relevance` setting."""
+    so a fixed cutoff suits none of them. Stored in the `relevance` setting (with `store`)."""
     if not retriever.dense_ready or retriever.encoder is None:
         return None
     questions = off_topic_questions()
@@ -173,8 +173,9 @@ def calibrate_relevance(retriever: Retriever) -> float | None:
     if not nearest:
         return None
     cutoff = round(min(max(nearest) + RELEVANCE_MARGIN, 0.99), 4)
-    retriever.ws.set_setting("relevance", {"min_cosine": cutoff, "encoder": retriever.encoder.id,
-                                           "off_topic": len(nearest)})
+    if store:
+        retriever.ws.set_setting("relevance", {
+            "min_cosine": cutoff, "encoder": retriever.encoder.id, "off_topic": len(nearest)})
     return cutoff
 
 

@@ -3,14 +3,13 @@
 Listing is split in two so a view of 100k items stays fast: `item_ids` answers "which items,
 in which order" in one query, and the view fetches only the pages it shows (`get_items`).
 Edits go through the same path as an import (Workspace.apply_changes in one transaction),
-so a hand-edited item is re-embedded and re-indexed exactly like an imported one.
+so a hand-edited item is re-indexed exactly like an imported one; a changed question loses
+its vector, which the fill (core.vectors) embeds again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
-import numpy as np
+from collections.abc import Sequence
 
 from core.errors import InputError
 from core.ingest import question_key
@@ -20,7 +19,6 @@ from core.retrieve import LEXICAL_WEIGHTS
 from core.store import ItemChange, Workspace
 from core.text import clean, token_runs
 
-Embed = Callable[[list[str]], np.ndarray]
 MANUAL_SOURCE = ""  # source_file of items typed in by hand (no spreadsheet behind them)
 
 __all__ = ["add_item", "categories", "delete_items", "filter_parts", "get_items", "item_ids",
@@ -79,28 +77,29 @@ def _checked(question: str, answer: str, category: str) -> tuple[str, str, str]:
     return question, answer.replace("\r\n", "\n"), category
 
 
-def _store(ws: Workspace, item: NewItem, item_id: int | None, embed: Embed | None) -> Item:
+def _store(ws: Workspace, item: NewItem, item_id: int | None, text_changed: bool) -> Item:
     key = question_key(item.question)
     other = ws.item_id_for_question(key)
     if other is not None and other != item_id:
         raise InputError(f"item #{other} already has this question; edit that item instead")
-    vector = embed([document_text(item)])[0] if embed is not None else None
     with ws.transaction():
-        (stored_id,) = ws.apply_changes([ItemChange(item, key, item_id, vector)])
+        (stored_id,) = ws.apply_changes([ItemChange(item, key, item_id)])
+        if text_changed:
+            ws.delete_vectors([stored_id])
     return ws.get_items([stored_id])[0]
 
 
-def add_item(ws: Workspace, question: str, answer: str, category: str = "",
-             embed: Embed | None = None) -> Item:
-    """Add an item typed in by hand; `embed` gives it its vector (None: lexical only)."""
+def add_item(ws: Workspace, question: str, answer: str, category: str = "") -> Item:
+    """Add an item typed in by hand: searchable lexically at once, semantically once the
+    fill has embedded it."""
     question, answer, category = _checked(question, answer, category)
-    return _store(ws, NewItem(question, answer, category, MANUAL_SOURCE), None, embed)
+    return _store(ws, NewItem(question, answer, category, MANUAL_SOURCE), None, False)
 
 
-def update_item(ws: Workspace, item_id: int, question: str, answer: str, category: str = "",
-                embed: Embed | None = None) -> Item:
-    """Change an item's text; it is re-indexed and (with `embed`) re-embedded. Where it came
-    from (file, row, import time) is kept."""
+def update_item(ws: Workspace, item_id: int, question: str, answer: str,
+                category: str = "") -> Item:
+    """Change an item's text; it is re-indexed, and its vector is dropped when the embedded
+    text changed. Where it came from (file, row, import time) is kept."""
     (old,) = ws.get_items([item_id]) or [None]
     if old is None:
         raise InputError(f"item #{item_id} no longer exists; it may have been deleted")
@@ -110,7 +109,7 @@ def update_item(ws: Workspace, item_id: int, question: str, answer: str, categor
     item = NewItem(question, answer, category, old.source_file, old.source_row, old.extra)
     # Re-embed only when the embedded text changed: an answer edit keeps the vector.
     same_text = document_text(item) == document_text(NewItem(old.question, old.answer))
-    return _store(ws, item, item_id, None if same_text else embed)
+    return _store(ws, item, item_id, not same_text)
 
 
 def delete_items(ws: Workspace, ids: Sequence[int]) -> int:

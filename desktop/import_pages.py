@@ -300,8 +300,9 @@ class RunPage(QWizardPage):
         super().__init__()
         self.w = wizard
         self.setTitle(self.tr("Importing"))
-        self.setSubTitle(self.tr("New and changed entries are embedded for semantic search. "
-                                 "Cancel keeps the files already imported."))
+        self.setSubTitle(self.tr("Each file's entries can be searched as soon as it is stored; "
+                                 "semantic search follows in the background. Cancel keeps the "
+                                 "files already imported."))
         self.stage = _label(self.tr("Starting…"))
         self.bar = QProgressBar()
         self.table = QTableWidget(0, len(self.COLUMNS), visible=False)

@@ -101,7 +101,7 @@ class ImportWizard(QWizard):
 
         def work(ctx: JobContext) -> list[ImportReport]:
             with bind(desk, ctx) as d:
-                return d.import_files(sources, on_error=on_error)
+                return d.import_files(sources, on_error=on_error, fill=False)
 
         def done(reports: list[ImportReport]) -> None:
             self._ended(reports, errors)

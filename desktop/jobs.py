@@ -78,8 +78,10 @@ class _Thread(QThread):
 class Job(QObject):
     """One running job. Connect to `signals` before it starts (JobRunner.start does)."""
 
-    def __init__(self, fn: Callable[[JobContext], Any], parent: QObject | None = None) -> None:
+    def __init__(self, fn: Callable[[JobContext], Any], parent: QObject | None = None,
+                 background: bool = False) -> None:
         super().__init__(parent)
+        self.background = background
         self.signals = _Signals()
         self.ctx = JobContext(self.signals)
         self.thread = _Thread(fn, self.ctx)
@@ -92,7 +94,12 @@ class Job(QObject):
 
 
 class JobRunner(QObject):
-    """Starts jobs and keeps them alive until they end; cancels and waits for all on close."""
+    """Starts jobs and keeps them alive until they end; cancels and waits for all on close.
+
+    A background job (the vector fill) does not make the window busy: Ask and the other
+    pages stay usable. A foreground job stops it first (Cancel, then wait for its current
+    batch), unless it may run beside it (`beside_background`: asking, exporting), because
+    tuning, importing and model changes rewrite what the background job writes."""
 
     busy_changed = Signal(bool)
 
@@ -105,8 +112,11 @@ class JobRunner(QObject):
               on_failed: Callable[[str], None] | None = None,
               on_progress: Callable[[str, int, int], None] | None = None,
               on_cancelled: Callable[[str], None] | None = None,
-              on_token: Callable[[str], None] | None = None) -> Job:
-        job = Job(fn, self)
+              on_token: Callable[[str], None] | None = None,
+              background: bool = False, beside_background: bool = False) -> Job:
+        if not background and not beside_background:
+            self.stop_background()
+        job = Job(fn, self, background)
         s = job.signals
         for signal, slot in ((s.done, on_done), (s.failed, on_failed),
                              (s.progress, on_progress), (s.cancelled, on_cancelled),
@@ -114,19 +124,28 @@ class JobRunner(QObject):
             if slot is not None:
                 signal.connect(slot)
         job.thread.finished.connect(lambda: self._finished(job))
+        was_busy = self.busy()
         self.jobs.append(job)
-        self.busy_changed.emit(True)
+        if not background and not was_busy:
+            self.busy_changed.emit(True)
         job.thread.start()
         return job
 
     def _finished(self, job: Job) -> None:
         if job in self.jobs:
             self.jobs.remove(job)
-        if not self.jobs:
+        if not job.background and not self.busy():
             self.busy_changed.emit(False)
 
-    def busy(self) -> bool:
-        return bool(self.jobs)
+    def busy(self, background: bool = False) -> bool:
+        """A foreground job runs (with `background`: any job, the fill included)."""
+        return any(background or not job.background for job in self.jobs)
+
+    def stop_background(self, wait_ms: int = 60_000) -> None:
+        """Cancel the background jobs and wait for them: each stops at its next batch."""
+        for job in [j for j in self.jobs if j.background]:
+            job.cancel()
+            job.thread.wait(wait_ms)
 
     def cancel_all(self, wait_ms: int = 60_000) -> None:
         for job in list(self.jobs):

@@ -14,6 +14,8 @@ def stage_label(stage: str) -> str:
         "mining negatives": QCoreApplication.translate("Stages", "Mining negatives"),
         "training": QCoreApplication.translate("Stages", "Training"),
         "embedding": QCoreApplication.translate("Stages", "Embedding"),
+        "storing": QCoreApplication.translate("Stages", "Storing"),
+        "semantic search": QCoreApplication.translate("Stages", "Semantic search"),
         "measuring search quality": QCoreApplication.translate("Stages",
                                                                "Measuring search quality"),
         "loading encoder": QCoreApplication.translate("Stages", "Loading encoder"),

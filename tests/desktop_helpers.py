@@ -22,7 +22,7 @@ def open_window(qtbot, workspace: str) -> MainWindow:
 
 def wait_idle(qtbot, window: MainWindow, timeout: int = SLOW) -> None:
     """Until no job runs (the workspace opened, an answer came, tuning ended)."""
-    qtbot.waitUntil(lambda: not window.jobs.busy(), timeout=timeout)
+    qtbot.waitUntil(lambda: not window.jobs.busy(background=True), timeout=timeout)
     qtbot.wait(50)  # let the last queued signals reach the pages
 
 

@@ -63,6 +63,12 @@ def test_desktop_has_no_sql_and_no_ml():
         assert ".execute(" not in text, module  # SQL belongs to core.store
 
 
+def test_no_module_of_core_grows_past_400_lines():
+    long = {m: n for m, p in _modules("core").items()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    assert not long, f"split these modules: {long}"
+
+
 def test_no_import_cycles():
     modules = {**_modules("core"), **_modules("desktop")}
     graph = {}

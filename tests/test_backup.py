@@ -51,7 +51,7 @@ def test_backup_and_restore_from_the_cli(tmp_path: Path, data_home: Path):
     assert restored.returncode == 0, restored.stderr
     assert "restored workspace 'firm'" in restored.stdout and "(10 items)" in restored.stdout
     assert workspace_content(path) == saved
-    replaced = Path(restored.stdout.split("was saved to ")[1].strip())
+    replaced = Path(restored.stdout.split("was saved to ")[1].splitlines()[0].strip())
     assert workspace_content(replaced) == changed  # nothing is lost by a restore either
     search = run_cli("search", "專利師", "--mode", "lexical", "-w", "firm", home=data_home)
     assert search.returncode == 0 and "專利師" in search.stdout

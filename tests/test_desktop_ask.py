@@ -101,3 +101,36 @@ def test_an_english_question_shows_what_was_searched(qtbot, demo_workspace: str)
     assert result.searched_as == "優惠期"
     assert "優惠期" in result.sources[0].item.question
     assert "searched as: 優惠期" in window.status.text()
+
+
+def test_ask_answers_while_the_first_embedding_fills_in(qtbot, data_home, encoder):
+    """A workspace whose entries have no vectors yet (a fresh import, the demo's first
+    launch): Ask works at once from the lexical index, the status bar says how far semantic
+    search has come, and the dense channel is there once the background fill ends."""
+    from core.desk import Desk
+    from tests.conftest import DEMO_DIR
+    from tests.desktop_helpers import SLOW
+
+    with Desk("firm", encoder=encoder) as desk:
+        desk.import_files([DEMO_DIR / "patent_qa.csv"], fill=False)
+    window = MainWindow("firm", dialogs=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.desk is not None, timeout=SLOW)
+    page = window.ask_page
+    assert page.ask_button.isEnabled()  # nothing waits for the embedding
+    assert window.jobs.busy(background=True) and not window.jobs.busy()
+    assert window.semantic.isVisible()
+    assert "Semantic search:" in window.semantic.text()
+
+    page.query.setText(QUESTION)
+    qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.result is not None, timeout=SLOW)
+    assert page.result.citations and "新型專利技術報告" in page.answer.toPlainText()
+
+    wait_idle(qtbot, window)  # the fill ends
+    assert not window.semantic.isVisible()
+    assert window.desk.semantic_state().complete
+    ask(qtbot, window, QUESTION, generated=False)
+    assert any("dense" in hit.channels for hit in page.result.hits)
+    assert "semantic search" not in window.status.text()

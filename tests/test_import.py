@@ -21,7 +21,7 @@ def test_cli_imports_the_three_tipo_files_then_changes_nothing_on_reimport(data_
     assert [r["added"] for r in reports] == [10, 689, 26]
     assert reports[-1]["total_items"] == 725
     assert set(reports[0]) == {"file", "added", "updated", "unchanged", "skipped", "total_items"}
-    assert "embedding" in first.stderr  # progress is shown while embedding
+    assert "semantic search: 725/725 (100%)" in first.stderr  # the fill shows progress
 
     ws_file = data_home / "workspaces" / "default.sqlite"
     before = workspace_content(ws_file)
@@ -125,20 +125,37 @@ def test_one_bad_file_does_not_stop_the_good_ones(tmp_path: Path, data_home: Pat
     assert "bad.csv" in result.stderr
 
 
-def test_cancelled_import_stores_nothing(encoder):
+def _cancel_at(wanted: str) -> tuple[object, threading.Event]:
     cancel = threading.Event()
 
     def progress(stage: str, done: int, total: int) -> None:
-        if stage == "embedding" and done > 0:
+        if stage == wanted:
             cancel.set()
 
+    return progress, cancel
+
+
+def test_cancelled_import_stores_nothing(encoder):
     with Desk("c", encoder=encoder) as desk:
         desk.import_files([DEMO_DIR / "patent_attorney_act_qa.csv"])
         before = workspace_content(desk.ws.path)
-        desk.progress, desk.cancel = progress, cancel
+        desk.progress, desk.cancel = _cancel_at("storing")
         with pytest.raises(Cancelled):
             desk.import_files([DEMO_DIR / "utility_model_report_qa.csv"])
         assert workspace_content(desk.ws.path) == before
+
+
+def test_a_cancelled_fill_keeps_the_imported_file_and_goes_on_next_time(encoder):
+    with Desk("c", encoder=encoder) as desk:
+        desk.import_files([DEMO_DIR / "patent_attorney_act_qa.csv"])
+        desk.progress, desk.cancel = _cancel_at("semantic search")
+        with pytest.raises(Cancelled, match="the next fill goes on"):
+            desk.import_files([DEMO_DIR / "utility_model_report_qa.csv"])
+        assert desk.ws.count_items() == 36
+        assert desk.semantic_state().done == 10  # nothing of the new file embedded yet
+        assert desk.search("新型專利技術報告", mode="lexical")
+        desk.progress, desk.cancel = None, None
+        assert desk.fill_vectors() == 26 and desk.semantic_state().complete
 
 
 def test_a_failure_inside_the_write_rolls_everything_back(data_home: Path):

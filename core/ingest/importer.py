@@ -1,5 +1,8 @@
-"""Storing a parsed spreadsheet: diff against the workspace, embed what is new or changed,
-then write everything of the file in one transaction (all of it, or nothing)."""
+"""Storing a parsed spreadsheet: diff against the workspace, then write everything of the
+file, with its lexical index, in one transaction (all of it, or nothing).
+
+No vectors are computed here: the items are searchable lexically as soon as the transaction
+commits, and core.vectors fills their vectors in behind it, batch by batch."""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ from core.records import ImportReport, NewItem
 from core.store import ItemChange, Workspace
 
 Progress = Callable[[str, int, int], None]
-EmbedDocuments = Callable[[list[str], Progress | None, threading.Event | None], "object"]
 
 
 def document_text(item: NewItem) -> str:
@@ -25,21 +27,20 @@ def document_text(item: NewItem) -> str:
 
 def _rebase(changes: list[ItemChange], stored: dict[str, tuple[int, str]]
             ) -> tuple[list[ItemChange], int]:
-    """The changes against the workspace as it is now; vectors stay valid (they embed the
-    question, which is the key). Returns (changes, how many became unchanged)."""
+    """The changes against the workspace as it is now. Returns (changes, how many became
+    unchanged)."""
     out: list[ItemChange] = []
     for change in changes:
         now = stored.get(change.key)
         if now and now[1] == change.item.content_hash:
             continue
-        out.append(ItemChange(change.item, change.key, now[0] if now else None, change.vector))
+        out.append(ItemChange(change.item, change.key, now[0] if now else None))
     return out, len(changes) - len(out)
 
 
 def import_file(
     ws: Workspace,
     path: str | Path,
-    embed: EmbedDocuments | None = None,
     columns: tuple[str | None, str | None, str | None] = (None, None, None),
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
@@ -58,10 +59,8 @@ def import_file(
             unchanged += 1
         else:
             changes.append(ItemChange(item, key, stored[0] if stored else None))
-    if changes and embed is not None:
-        vectors = embed([document_text(c.item) for c in changes], progress, cancel)
-        changes = [ItemChange(c.item, c.key, c.item_id, v)
-                   for c, v in zip(changes, vectors, strict=True)]  # type: ignore[call-overload]
+    if progress is not None:
+        progress("storing", 0, 1)
     if cancel is not None and cancel.is_set():
         raise Cancelled(f"import of {Path(path).name} cancelled; nothing was changed")
     with ws.transaction():
@@ -71,6 +70,8 @@ def import_file(
             unchanged += also_unchanged
         added = sum(1 for c in changes if c.item_id is None)
         ws.apply_changes(changes)
+        # A changed row may have a changed question: its vector is embedded again.
+        ws.delete_vectors([c.item_id for c in changes if c.item_id is not None])
         ws.log_import(Path(path).name, parsed.encoding, added, len(changes) - added, unchanged,
                       len(parsed.skipped))
     return ImportReport(file=str(path), added=added, updated=len(changes) - added,

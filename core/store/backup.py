@@ -20,6 +20,7 @@ from core import paths
 from core.errors import InputError, WorkspaceError
 from core.store.failures import busy_timeout, explain
 from core.store.migrations import MIGRATIONS
+from core.store.schema_check import LENIENT_TEXT, SchemaMismatch, check_schema
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
@@ -137,6 +138,7 @@ def check_backup_file(file: Path) -> int:
     db = None
     try:
         db = sqlite3.connect(str(file))
+        db.text_factory = LENIENT_TEXT
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not {"items", "settings"} <= tables or version < 1:
@@ -148,8 +150,13 @@ def check_backup_file(file: Path) -> int:
         if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise InputError(f"{file}: the backup is damaged (integrity check failed); "
                              "choose an older backup; nothing was changed")
+        try:
+            check_schema(db)
+        except SchemaMismatch as exc:
+            raise InputError(f"{file}: not a Patent Desk backup ({exc}); nothing was "
+                             "changed") from None
         return int(db.execute("SELECT count(*) FROM items").fetchone()[0])
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         raise InputError(f"{file}: not a readable Patent Desk backup ({exc}); nothing was "
                          "changed") from None
     finally:

@@ -79,7 +79,8 @@ def explain(exc: BaseException, path: Path | str) -> WorkspaceError:
             return WorkspaceError(read_only_message(path.parent))
         return WorkspaceError(f"cannot open workspace file {path}; check that the disk is "
                               "attached and the file is readable")
-    if "not a database" in text or "malformed" in text or code in (11, 26):
+    if (isinstance(exc, UnicodeDecodeError) or "not a database" in text or "malformed" in text
+            or code in (11, 26)):
         return WorkspaceError(
             f"cannot open workspace file {path}: it is damaged ({exc}); restore it from a "
             f"backup (patent-desk restore FILE --workspace {name}) or choose another workspace")
@@ -94,6 +95,8 @@ def explain(exc: BaseException, path: Path | str) -> WorkspaceError:
 
 def is_storage_error(exc: BaseException) -> bool:
     """True for the failures `explain` knows how to word (not for programming errors)."""
+    if isinstance(exc, UnicodeDecodeError):  # SQLite's words about a damaged schema
+        return True
     if isinstance(exc, sqlite3.DatabaseError):  # OperationalError is one
         code = getattr(exc, "sqlite_errorcode", None)
         if code is not None:

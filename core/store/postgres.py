@@ -283,6 +283,16 @@ class PgWorkspace(Workspace):
             " DO UPDATE SET embedding = excluded.embedding",
             [(int(i), v) for i, v in zip(ids, data, strict=True)])
 
+    def delete_vectors(self, ids: Sequence[int]) -> None:
+        if self.vector_dim() is not None:
+            for item_id in ids:
+                self.db.execute("DELETE FROM item_vectors WHERE item_id = ?", (item_id,))
+
+    def count_vectors(self) -> int:
+        if self.vector_dim() is None:
+            return 0
+        return self.db.execute("SELECT count(*) FROM item_vectors").fetchone()[0]
+
     def ids_without_vectors(self) -> list[int]:
         if self.vector_dim() is None:
             return self.item_ids()

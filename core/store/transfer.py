@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import sqlean as sqlite3
 
@@ -115,18 +116,21 @@ def list_workspaces() -> list[str]:
     return sorted(p.stem for p in paths.workspaces_dir().glob("*.sqlite"))
 
 
-def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None]:
+def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None, list[str]]:
     """Replace workspace `name` with the backup `file`; returns (items, where the replaced
-    state was saved, None when the workspace did not exist)."""
+    state was saved or None when the workspace did not exist, the backup's machine settings
+    that were not taken)."""
     source = Path(file).expanduser()
     target = paths.workspace_path(name)
     if target.exists() and source.resolve() == target.resolve():
         raise InputError(f"{source} is the workspace itself; choose a backup file")
     items = check_backup_file(source)
     saved = None
+    machine: dict[str, Any] = {}
     if target.exists():
         saved = default_target(name, "before-restore")
         copy_database(target, saved)
+        machine = _machine_settings(target, name)
     src = dst = None
     try:
         src = sqlite3.connect(str(source), timeout=busy_timeout())
@@ -138,5 +142,43 @@ def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None]:
         for conn in (src, dst):
             if conn is not None:
                 conn.close()
-    Workspace(target, name).close()  # WAL mode again, and an older format is upgraded
-    return items, saved
+    with Workspace(target, name) as ws:  # WAL mode again, and an older format is upgraded
+        not_taken = _adopt(ws, machine)
+    return items, saved, not_taken
+
+
+# What points this computer at servers and files: a backup made elsewhere must not redirect
+# it (the workspace being replaced keeps its own values; a new one starts without).
+MACHINE_SETTINGS = ("llm.url", "models.llm", "llm.n_ctx", "llm.n_threads")
+# Measured from the vectors and the index, which a restore rebuilds here.
+DERIVED_SETTINGS = ("fusion", "relevance", "encoder.unknown_ratio")
+
+
+def _machine_settings(target: Path, name: str) -> dict[str, Any]:
+    try:
+        with Workspace(target, name) as ws:
+            return {k: v for k in MACHINE_SETTINGS if (v := ws.get_setting(k)) is not None}
+    except Exception:  # noqa: BLE001 - a damaged workspace is what restores are for
+        return {}
+
+
+def _adopt(ws: Workspace, machine: dict[str, Any]) -> list[str]:
+    """Make a restored file this computer's: its lexical index rebuilt from the items, its
+    vectors dropped (the fill embeds them here), and this computer's LLM and model settings
+    kept. Returns the backup's settings that were not taken."""
+    not_taken = [k for k in MACHINE_SETTINGS
+                 if (v := ws.get_setting(k)) is not None and v != machine.get(k)]
+    encoder = ws.get_setting("models.encoder")
+    if (isinstance(encoder, str) and not encoder.startswith("bundled:")
+            and not Path(encoder).exists()):
+        not_taken.append("models.encoder")
+    with ws.transaction():
+        ws.rebuild_lexical_index()
+        ws.drop_vectors()
+        for key in (*MACHINE_SETTINGS, *DERIVED_SETTINGS):
+            ws.delete_setting(key)
+        for key, value in machine.items():
+            ws.set_setting(key, value)
+        if "models.encoder" in not_taken:
+            ws.delete_setting("models.encoder")
+    return not_taken

@@ -19,6 +19,7 @@ from core.records import Item, NewItem
 from core.store.backup import backup_before_migration
 from core.store.failures import busy_timeout, explain, is_storage_error
 from core.store.migrations import MigrationFailed, NewerFormat, migrate
+from core.store.schema_check import LENIENT_TEXT, SchemaMismatch, check_schema
 from core.text import char_tokens
 
 _ITEM_COLUMNS = (
@@ -41,11 +42,22 @@ class ItemChange:
     vector: np.ndarray | None = None
 
 
+def _json(text: Any, default: Any) -> Any:
+    """Stored JSON, or `default` where a damaged or foreign file holds something else."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return default
+
+
 def _row_to_item(row: Sequence[Any]) -> Item:
+    extra = _json(row[9], None)
     return Item(
-        id=row[0], question=row[1], answer=row[2], category=row[3], source_file=row[4],
-        source_row=row[5], content_hash=row[6], imported_at=row[7], updated_at=row[8],
-        extra=json.loads(row[9]),
+        id=row[0], question=str(row[1]), answer=str(row[2]), category=str(row[3]),
+        source_file=str(row[4]), source_row=row[5], content_hash=row[6], imported_at=row[7],
+        updated_at=row[8],
+        # Unreadable extra columns are kept as their text, not dropped.
+        extra=extra if isinstance(extra, dict) else {"extra": str(row[9])},
     )
 
 
@@ -66,9 +78,11 @@ class Workspace:
         try:
             self.db = sqlite3.connect(str(self.path), isolation_level=None,
                                       timeout=busy_timeout(), check_same_thread=False)
+            self.db.text_factory = LENIENT_TEXT
             self.db.enable_load_extension(True)
             sqlite_vec.load(self.db)
             self.db.enable_load_extension(False)
+            check_schema(self.db)  # before anything of the file can run (a trigger, say)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -82,10 +96,13 @@ class Workspace:
         if isinstance(exc, NewerFormat):
             return WorkspaceError(f"workspace file {self.path} was written by a newer Patent "
                                   f"Desk ({exc}); update Patent Desk to open it")
+        if isinstance(exc, SchemaMismatch):
+            return WorkspaceError(f"workspace file {self.path} is not one Patent Desk made "
+                                  f"({exc}); it was not opened, and nothing was changed")
         if isinstance(exc, MigrationFailed):
             return WorkspaceError(f"cannot upgrade workspace file {self.path} ({exc}); it was "
                                   "left exactly as it was and a backup is in the backups folder")
-        if isinstance(exc, sqlite3.Error | OSError):
+        if isinstance(exc, sqlite3.Error | OSError | UnicodeDecodeError):
             return explain(exc, self.path)
         if isinstance(exc, WorkspaceError):
             return exc
@@ -130,7 +147,7 @@ class Workspace:
     # -- settings ---------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        return _json(row[0], default) if row else default  # damaged: as if unset
 
     def set_setting(self, key: str, value: Any) -> None:
         self.db.execute(
@@ -229,6 +246,13 @@ class Workspace:
             " VALUES (?,?,?,?,?,?,?)", (file, encoding, now(), added, updated, unchanged, skipped))
 
     # -- lexical index ----------------------------------------------------------------------
+    def rebuild_lexical_index(self) -> None:
+        """Index every item afresh from its text; call inside transaction() (a restored
+        file's index is derived data from elsewhere, never trusted)."""
+        self.db.execute("DELETE FROM items_fts")
+        for item in list(self.iter_items()):
+            self._index_text(item.id, NewItem(item.question, item.answer, item.category))
+
     def lexical_search(self, tokens: Sequence[str], weights: Sequence[float], k: int
                        ) -> list[tuple[int, float]]:
         """FTS5 BM25 over the token columns for any of `tokens`; returns (item id, score)
@@ -241,7 +265,8 @@ class Workspace:
         rows = self.db.execute(
             f"SELECT rowid, -bm25(items_fts, {w}) AS s FROM items_fts WHERE items_fts MATCH ?"
             " ORDER BY s DESC LIMIT ?", (match, k))
-        return [(int(r[0]), float(r[1])) for r in rows]
+        # A damaged index can score NULL: such a row ranks last rather than failing search.
+        return [(int(r[0]), float(r[1]) if r[1] is not None else 0.0) for r in rows]
 
     def filter_ids(self, parts: Sequence[tuple[Sequence[str], bool]],
                    weights: Sequence[float]) -> list[int]:
@@ -283,6 +308,23 @@ class Workspace:
             self.db.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
             self.db.execute("INSERT INTO item_vectors(rowid, embedding) VALUES (?, ?)",
                             (item_id, vec.tobytes()))
+
+    def drop_vectors(self) -> None:
+        """Forget every vector (the fill embeds all items again); call inside transaction()."""
+        self.db.execute("DROP TABLE IF EXISTS item_vectors")
+        self.delete_setting("vectors.dim")
+        self.delete_setting("vectors.encoder")
+
+    def delete_vectors(self, ids: Sequence[int]) -> None:
+        """Forget these items' vectors (their text changed); the fill embeds them again."""
+        if self.vector_dim() is not None:
+            for item_id in ids:
+                self.db.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
+
+    def count_vectors(self) -> int:
+        if self.vector_dim() is None:
+            return 0
+        return self.db.execute("SELECT count(*) FROM item_vectors").fetchone()[0]
 
     def ids_without_vectors(self) -> list[int]:
         if self.vector_dim() is None:

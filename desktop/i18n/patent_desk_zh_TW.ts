@@ -128,6 +128,10 @@
         <source>Answer and sources copied.</source>
         <translation>已複製回答與出處。</translation>
     </message>
+    <message>
+        <source>semantic search: {n}% ready</source>
+        <translation>語意搜尋已完成 {n}%</translation>
+    </message>
 </context>
 <context>
     <name>CheckPage</name>
@@ -805,6 +809,18 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 
 以您自己的問答知識庫離線回答客戶的專利問題。</translation>
     </message>
+    <message>
+        <source>Semantic search: {n}% ready</source>
+        <translation>語意搜尋：已完成 {n}%</translation>
+    </message>
+    <message>
+        <source>Semantic search: {stage}…</source>
+        <translation>語意搜尋：{stage}…</translation>
+    </message>
+    <message>
+        <source>Semantic search unavailable: {reason}</source>
+        <translation>語意搜尋無法使用：{reason}</translation>
+    </message>
 </context>
 <context>
     <name>MetricsChart</name>
@@ -1012,8 +1028,8 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
     </message>
     <message>
         <location filename="../import_pages.py" line="282"/>
-        <source>New and changed entries are embedded for semantic search. Cancel keeps the files already imported.</source>
-        <translation>新增與變更的條目會建立語意搜尋向量。取消時，已匯入完成的檔案會保留。</translation>
+        <source>Each file's entries can be searched as soon as it is stored; semantic search follows in the background. Cancel keeps the files already imported.</source>
+        <translation>每個檔案儲存完成後，其條目即可搜尋；語意搜尋會在背景接著建立。取消時，已匯入完成的檔案會保留。</translation>
     </message>
     <message>
         <location filename="../import_pages.py" line="284"/>
@@ -1130,6 +1146,14 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
         <location filename="../stages.py" line="20"/>
         <source>Loading language model</source>
         <translation>正在載入語言模型</translation>
+    </message>
+    <message>
+        <source>Storing</source>
+        <translation>儲存中</translation>
+    </message>
+    <message>
+        <source>Semantic search</source>
+        <translation>語意搜尋</translation>
     </message>
 </context>
 <context>

@@ -158,7 +158,7 @@ class AskPage(QWidget):
                 return d.ask(question, mode=mode, on_token=ctx.token)
 
         self.host.jobs.start(work, self._answered, self._failed, self._progress,
-                             self._failed, self._token)
+                             self._failed, self._token, beside_background=True)
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         self.host.show_status(self.tr("{stage}…").format(stage=stage))
@@ -198,6 +198,10 @@ class AskPage(QWidget):
                 n=result.removed_citations)
         if result.searched_as:  # an English question on a Chinese workspace, say
             status += " · " + self.tr("searched as: {terms}").format(terms=result.searched_as)
+        state = self.host.desk.semantic_state() if self.host.desk is not None else None
+        if state is not None and not state.complete:  # the fill is still running
+            status += " · " + self.tr("semantic search: {n}% ready").format(
+                n=int(100 * state.share))
         self.host.show_status(status)
         self.show_warnings()  # generating loads the LLM, which may add its own warning
 

