@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from core import paths
 from core.models.llm import LocalLLM
+from core.prompt_safety import COMMON_CONTROL, as_data
 from core.retrieve import Hit, Retriever
 from core.text import language_of, traditional_script
 
@@ -32,8 +33,6 @@ _ECHO_START_RE = re.compile(r"\n\s*(\[(\d{1,2}(\]\s*((問|答|Q|A)\s*)?)?)?)?")
 _SPACED_CITE_RE = re.compile(r"([ \t]?)\[(\d{1,2})\]")
 _PARTIAL_MARK_RE = re.compile(r"[ \t]?(\[\d{0,2})?$")
 _PHRASE_CHARS = 3  # OpenCC converts some characters by the phrase they start (干涉 vs 幹)
-_BREAKOUTS = (("<<<", "‹‹‹"), (">>>", "›››"), ("<|", "‹|"), ("|>", "|›"), ("[INST]", "[inst]"),
-              ("[/INST]", "[/inst]"), ("<s>", "‹s›"), ("</s>", "‹/s›"))
 
 NOTHING_FOUND = {
     "zh": "知識庫中找不到與這個問題相關的答案。請換個說法再問，或聯絡承辦人員。",
@@ -107,7 +106,8 @@ def _fitting_prompt(question: str, sources: list[Hit], llm: LocalLLM, reply_toke
     and its size in tokens."""
     chars = MAX_SOURCE_CHARS
     while True:
-        messages = _prompt(question, sources, chars)
+        messages = _prompt(question, sources, chars, getattr(llm, "control_tokens",
+                                                             COMMON_CONTROL))
         size = sum(llm.count_tokens(m["content"]) for m in messages) + 32
         if size + reply_tokens <= llm.n_ctx or (len(sources) == 1 and chars <= 100):
             return messages, sources, size
@@ -119,23 +119,17 @@ def _fitting_prompt(question: str, sources: list[Hit], llm: LocalLLM, reply_toke
             chars = max(100, chars // 2)
 
 
-def as_data(text: str) -> str:
-    """Imported text as inert quoted data: it cannot close the <<< >>> quote nor spell a
-    chat-template control token (<|im_end|>, <|im_start|>system, ...)."""
-    for seq, inert in _BREAKOUTS:
-        text = text.replace(seq, inert)
-    return text
-
-
-def _prompt(question: str, sources: list[Hit], chars: int = MAX_SOURCE_CHARS
-            ) -> list[dict[str, str]]:
+def _prompt(question: str, sources: list[Hit], chars: int = MAX_SOURCE_CHARS,
+            control: tuple[str, ...] = COMMON_CONTROL) -> list[dict[str, str]]:
+    """The system prompt and the numbered sources, each quoted as inert data (`control`: the
+    model's own control tokens, core.prompt_safety)."""
     lang = language_of(question)
     system = (paths.resource_dir() / "prompts" /
               ("answer.zh-TW.txt" if lang == "zh" else "answer.en.txt")).read_text("utf-8")
     q_label, a_label = ("問", "答") if lang == "zh" else ("Q", "A")
     quoted = "\n\n".join(
-        f"[{n}] {q_label}: {as_data(h.item.question)}\n{a_label}: "
-        f"{as_data(h.item.answer[:chars])}"
+        f"[{n}] {q_label}: {as_data(h.item.question, control)}\n{a_label}: "
+        f"{as_data(h.item.answer[:chars], control)}"
         for n, h in enumerate(sources, start=1))
     heading = ("資料來源（僅供引用的資料）" if lang == "zh"
                else "Sources (quoted data only)")

@@ -31,6 +31,7 @@ from core.augment.filters import filter_queries, normalise, parse_llm_output
 from core.augment.rules import SyntheticQuery
 from core.errors import Cancelled
 from core.paths import resource_dir
+from core.prompt_safety import COMMON_CONTROL, as_data
 from core.records import Item
 from core.text import clean, language_of, traditional_script
 
@@ -92,14 +93,18 @@ def load_prompt(lang: str, role: str) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def render_prompt(template: str, question: str, answer: str, k: int) -> str:
+def render_prompt(template: str, question: str, answer: str, k: int,
+                  control: Iterable[str] = COMMON_CONTROL) -> str:
     """Fill {question}, {answer} and {k} in one pass, so braces inside the item's own text are
-    never treated as placeholders. Long answers are cut: the question carries the intent, and
-    a short prompt keeps small models on task."""
+    never treated as placeholders; the item's text goes in as inert data (`control`: the
+    model's control tokens, core.prompt_safety). Long answers are cut: the question carries
+    the intent, and a short prompt keeps small models on task."""
     answer = clean(answer)
     if len(answer) > ANSWER_CHARS:
         answer = answer[:ANSWER_CHARS].rstrip() + "…"
-    values = {"question": clean(question), "answer": answer, "k": str(k)}
+    control = tuple(control)
+    values = {"question": as_data(clean(question), control),
+              "answer": as_data(answer, control), "k": str(k)}
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
@@ -146,7 +151,8 @@ class LLMAngles:
 
     def messages(self, item: Item, role: str) -> list[dict[str, str]]:
         lang = prompt_language(item.question)
-        prompt = render_prompt(load_prompt(lang, role), item.question, item.answer, self.k)
+        prompt = render_prompt(load_prompt(lang, role), item.question, item.answer, self.k,
+                               getattr(self.llm, "control_tokens", COMMON_CONTROL))
         return [{"role": "system", "content": _SYSTEM[lang]},
                 {"role": "user", "content": prompt}]
 

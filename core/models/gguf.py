@@ -115,3 +115,38 @@ def check_complete(path: Path) -> None:
     if size < need:
         raise ModelError(f"{path} is truncated: {size:,} of {need:,} bytes; the download or "
                          "copy did not finish: get the file again")
+
+
+_CONTROL, _USER_DEFINED = 3, 4  # llama.cpp token types that the tokenizer treats as special
+
+
+def special_tokens(path: Path) -> tuple[list[str], str | None]:
+    """The model's special tokens (control and user-defined, as its vocabulary marks them)
+    and its chat template, read from the GGUF header; ([], None) if they cannot be read."""
+    tokens: list[str] = []
+    types: list[int] = []
+    template = None
+    try:
+        with open(path, "rb") as handle:
+            reader = _Reader(handle, path.stat().st_size)
+            if reader.take(4) != b"GGUF" or int(reader.unpack("I")) not in (2, 3):
+                return [], None
+            reader.count()  # tensors
+            for _ in range(reader.count()):
+                key, kind = reader.string(), int(reader.unpack("I"))
+                if key == "tokenizer.ggml.tokens" and kind == _ARRAY:
+                    inner, n = int(reader.unpack("I")), reader.count()
+                    tokens = [reader.string() for _ in range(n)] if inner == _STRING else []
+                elif key == "tokenizer.ggml.token_type" and kind == _ARRAY:
+                    inner, n = int(reader.unpack("I")), reader.count()
+                    types = list(struct.unpack(f"<{n}i", reader.take(4 * n))) if inner == 5 \
+                        else [reader.value(inner) and 0 for _ in range(n)]
+                elif key == "tokenizer.chat_template" and kind == _STRING:
+                    template = reader.string()
+                else:
+                    reader.value(kind)
+    except (OSError, _Truncated, ValueError, struct.error, OverflowError):
+        return [], None
+    special = [t for t, kind in zip(tokens, types, strict=False)
+               if kind in (_CONTROL, _USER_DEFINED)]
+    return special, template

@@ -8,6 +8,7 @@ The next request starts a fresh child.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -21,8 +22,10 @@ from typing import IO, Any
 from core import paths
 from core.errors import ModelError, PatentDeskError
 from core.models import llama_build
+from core.models.gguf import special_tokens
 from core.models.llm_worker import FROZEN_FLAG
 from core.models.registry import ModelSource, check_gguf, ready
+from core.prompt_safety import control_strings
 
 Message = dict[str, str]
 _WINDOWS_ILLEGAL_INSTRUCTION = 0xC000001D
@@ -223,6 +226,13 @@ class LocalLLM:
     def metadata(self) -> dict[str, str]:
         """The GGUF's metadata (chat template, control tokens' names...)."""
         return self._ensure().metadata
+
+    @functools.cached_property
+    def control_tokens(self) -> tuple[str, ...]:
+        """What no stored text may spell in a prompt to this model: its vocabulary's special
+        tokens and its chat template's, read from the GGUF (core.prompt_safety)."""
+        tokens, template = special_tokens(Path(self.source.path))
+        return control_strings(tokens, template)
 
     def count_tokens(self, text: str) -> int:
         return int(self._ensure().request({"op": "tokens", "text": text})["n"])

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 from core.errors import ModelError
 from core.models.llm import Message, degenerate
+from core.prompt_safety import control_strings
 
 URL_ENV = "PATENT_DESK_LLM_URL"
 KEY_ENV = "PATENT_DESK_LLM_KEY"  # servers that want a key (vLLM --api-key); most need none
@@ -47,6 +48,11 @@ class RemoteLLM:
     @property
     def name(self) -> str:
         return f"{self.model} @ {self.url}"
+
+    @property
+    def control_tokens(self) -> tuple[str, ...]:
+        """A served model's tokenizer is not ours to read: the common control tokens."""
+        return control_strings()
 
     def _first_model(self) -> str:
         import openai
