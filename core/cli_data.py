@@ -151,7 +151,10 @@ def cmd_embed(args: argparse.Namespace) -> int:
     _require_workspace(args.workspace)
     with Desk(args.workspace, ProgressPrinter()) as desk:
         require_items(desk)
-        filled = desk.fill_vectors()
+        filled = desk.fill_vectors(replace=args.re_embed)
+        problem = desk.semantic_problem()
+        if problem:
+            raise PatentDeskError(problem)
         state = desk.semantic_state()
         if args.json:
             print(json.dumps({"embedded": filled, "done": state.done, "total": state.total}))
@@ -164,6 +167,9 @@ def cmd_embed(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("embed", parents=[common],
                        help="finish semantic search: embed the entries that have no vector yet")
+    p.add_argument("--re-embed", action="store_true",
+                   help="vectors made by another encoder (another seat's): embed every entry "
+                   "again with this computer's")
     p.set_defaults(func=cmd_embed)
 
     p = sub.add_parser("migrate-store", parents=[common],

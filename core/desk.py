@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import answer as answering
-from core import library, logs, model_fit, paths, tuning_session, vectors
-from core.errors import ModelError, PatentDeskError
-from core.evaluate import FusionCalibration, calibrate_fusion, calibrate_relevance
+from core import library, llm_settings, logs, model_fit, paths, tuning_session, vectors
+from core.errors import ModelError, WorkspaceError
+from core.evaluate import FusionCalibration, calibrate_fusion, calibrate_relevance, relevance_cutoff
 from core.glossary import Glossary, load_glossary
 from core.ingest.importer import import_file
 from core.models import ModelSource, encoder_source, llm_source
@@ -43,9 +43,9 @@ LLM = LocalLLM | RemoteLLM
 
 DEMO = "demo"
 UNKNOWN_WARN_RATIO = model_fit.UNKNOWN_WARN_RATIO
-LLM_CTX_DEFAULT = 4096
+LLM_CTX_DEFAULT = llm_settings.CTX_DEFAULT
 _KEEP = object()  # _replace_vectors: leave the encoder setting as it is
-LLM_CTX_RANGE = (1024, 32768)  # below ~1k tokens not even one source fits beside the reply
+LLM_CTX_RANGE = llm_settings.CTX_RANGE
 # Hybrid's dense weight before the fill completes and fusion is measured: the middle of the
 # weights calibration chose for multilingual-e5 on generated probes (0.3 to 0.5).
 PROVISIONAL_DENSE_WEIGHT = 0.4
@@ -163,18 +163,11 @@ class Desk:
 
     def llm_options(self) -> dict[str, int]:
         """The LLM's context size and threads (0 = all cores), from the workspace settings."""
-        return {"n_ctx": int(self.ws.get_setting("llm.n_ctx") or LLM_CTX_DEFAULT),
-                "n_threads": int(self.ws.get_setting("llm.n_threads") or 0)}
+        return llm_settings.options(self.ws)
 
     def set_llm_options(self, n_ctx: int, n_threads: int) -> None:
-        """Store them for this workspace; the LLM reloads with them on next use."""
-        low, high = LLM_CTX_RANGE
-        if not low <= n_ctx <= high:
-            raise PatentDeskError(f"context size must be {low} to {high} tokens, not {n_ctx}")
-        if not 0 <= n_threads <= 256:
-            raise PatentDeskError(f"threads must be 0 (all cores) to 256, not {n_threads}")
-        self.ws.set_setting("llm.n_ctx", n_ctx)
-        self.ws.set_setting("llm.n_threads", n_threads)
+        """Store them for this workspace (checked first); the LLM reloads with them."""
+        llm_settings.set_options(self.ws, n_ctx, n_threads)
         self._llm = None
 
     def set_model(self, kind: str, value: str | None) -> None:
@@ -216,26 +209,35 @@ class Desk:
 
     def semantic_state(self) -> FillState:
         """How far the vector fill has come for the workspace's encoder (no model loaded)."""
-        return vectors.fill_state(self.ws, self.doc_space_id())
+        try:
+            space = self.doc_space_id()
+        except ModelError:  # the workspace's encoder is not installed on this computer
+            return FillState(0, self.ws.count_items())
+        return vectors.fill_state(self.ws, space)
+
+    def semantic_problem(self) -> str | None:
+        """Why semantic search is off altogether (not merely filling in), or None. Another
+        seat's vectors are never replaced behind its back: that takes `embed --re-embed`."""
+        try:
+            space = self.doc_space_id()
+        except ModelError as exc:
+            return vectors.off_reason(self.ws, exc)
+        return vectors.off_reason(self.ws, space)
 
     def semantic_note(self) -> str | None:
-        """'semantic search: 40% ready…' while the fill is incomplete, else None."""
+        """Why semantic search is off, or 'semantic search: 40% ready…' while the fill is
+        incomplete; None when it is complete."""
+        problem = self.semantic_problem()
         state = self.semantic_state()
-        if state.complete:
-            return None
-        return (f"{state.describe()} ({state.done} of {state.total} entries embedded); "
-                "results come from word matching and the part embedded so far "
-                f"(to finish now: patent-desk embed --workspace {self.ws.name})")
+        return problem if problem or state.complete else vectors.fill_note(self.ws, state)
 
-    def fill_vectors(self, ids: Sequence[int] | None = None) -> int:
-        """Bring the item vectors up to date with the encoder: fill the missing ones in
-        committed batches (resumable), or, when the stored ones are another encoder's,
-        re-embed all and swap. After a fill that completes the workspace, search quality is
-        measured again. `ids`: only these items (a hand edit), never a full re-embedding."""
-        space = self.doc_space_id()
-        replace = self.ws.vector_dim() is not None and self.ws.vector_encoder() != space
-        if replace:
-            if ids is not None:
+    def fill_vectors(self, ids: Sequence[int] | None = None, replace: bool = False) -> int:
+        """Embed the items that lack a vector, in committed batches (resumable). Vectors of
+        another encoder (another seat's, or before a symmetric adapter) are re-embedded and
+        swapped only with `replace`, an explicit choice. After a fill that completes the
+        workspace, search quality is measured again. `ids`: only these items (a hand edit)."""
+        if self.semantic_problem():
+            if not replace or ids is not None:
                 return 0
             vectors.replace_vectors(self.ws, self.encoder, self.progress, self.cancel)
             filled = self.ws.count_items()
@@ -249,8 +251,17 @@ class Desk:
         return filled
 
     def ensure_vectors(self) -> None:
-        """Every item embedded with the current encoder (tuning and evaluation need all)."""
+        """Every item embedded with the current encoder, replacing other vectors (after an
+        adapter switch: the user's explicit action)."""
+        self.fill_vectors(replace=True)
+
+    def require_vectors(self) -> None:
+        """Every item embedded, or a WorkspaceError saying why not (tuning and evaluation
+        must never re-embed another seat's shared vectors on their own)."""
         self.fill_vectors()
+        problem = self.semantic_problem()
+        if problem:
+            raise WorkspaceError(problem)
 
     def _replace_vectors(self, encoder: Encoder, setting: object = _KEEP) -> None:
         """Re-embed every item with `encoder` and swap, storing `setting` as models.encoder
@@ -286,7 +297,7 @@ class Desk:
             logs.log().info("import into %s: %s: %d added, %d updated, %d unchanged, %d "
                             "skipped", self.ws.name, Path(r.file).name, r.added, r.updated,
                             r.unchanged, len(r.skipped))
-        if fill and any(r.added or r.updated for r in reports):
+        if fill:  # also when nothing changed: it resumes a fill that a kill stopped
             try:
                 self.fill_vectors()
             except ModelError as exc:  # the items are stored and searchable lexically
@@ -341,7 +352,8 @@ class Desk:
             on_token: Callable[[str], None] | None = None) -> answering.Answer:
         retriever = self.retriever()  # one retriever: the question is translated once
         hits = retriever.search(question, k)
-        sources = answering.relevant_hits(retriever, question, hits, self._min_cosine(retriever))
+        sources = answering.relevant_hits(retriever, question, hits, relevance_cutoff(
+            retriever, answering.MIN_COSINE, self.semantic_state().complete))
         result = (answering.generate(question, hits, sources, self.llm, on_token)
                   if mode == "generate" else answering.extract(question, hits, sources))
         result.searched_as = self.searched_as(question, retriever)
@@ -349,17 +361,6 @@ class Desk:
                         self.ws.name, mode, logs.text(question), [h.item.id for h in hits],
                         result.citations, logs.text(result.text))
         return result
-
-    def _min_cosine(self, retriever: Retriever) -> float:
-        """The dense similarity an entry needs to count as an answer, measured per encoder
-        (while the fill is incomplete, on the part embedded so far, and not stored)."""
-        if retriever.encoder is None:
-            return answering.MIN_COSINE  # no dense channel: the cutoff is never consulted
-        stored = self.ws.get_setting("relevance") or {}
-        if stored.get("encoder") != retriever.encoder.id:
-            calibrated = calibrate_relevance(retriever, store=self.semantic_state().complete)
-            return answering.MIN_COSINE if calibrated is None else calibrated
-        return float(stored["min_cosine"])
 
     # -- tuning and evaluation (core.tuning_session) -----------------------------------------
     def tune(self, options: TuneOptions | None = None, llm_angles: str = "auto") -> TuneReport:
@@ -380,7 +381,8 @@ class Desk:
     def warnings(self) -> list[str]:
         """Plain-language warnings about how well the models fit this workspace."""
         llm = self._llm.source if isinstance(self._llm, LocalLLM) else None
-        return model_fit.warnings(self.glossary_problem,
+        problem = self.semantic_problem()
+        return ([problem] if problem else []) + model_fit.warnings(self.glossary_problem,
                                   self.ws.get_setting("encoder.unknown_ratio") or {},
                                   self._encoder.name if self._encoder else None, llm,
                                   self.language())

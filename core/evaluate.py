@@ -179,6 +179,19 @@ def calibrate_relevance(retriever: Retriever, store: bool = True) -> float | Non
     return cutoff
 
 
+def relevance_cutoff(retriever: Retriever, default: float, complete: bool = True) -> float:
+    """The stored cutoff for the retriever's encoder, measured now when there is none (and
+    stored only when every item is embedded: a cutoff from a partial fill is provisional);
+    `default` without a dense channel or off-topic probes."""
+    if retriever.encoder is None:
+        return default  # no dense channel: the cutoff is never consulted
+    stored = retriever.ws.get_setting("relevance") or {}
+    if stored.get("encoder") != retriever.encoder.id:
+        calibrated = calibrate_relevance(retriever, store=complete)
+        return default if calibrated is None else calibrated
+    return float(stored["min_cosine"])
+
+
 @dataclass(frozen=True)
 class EvalQuery:
     query: str

@@ -41,6 +41,7 @@ class OpenDesk(Protocol):
     def glossary(self) -> Glossary: ...
     def llm_url(self) -> str | None: ...
     def ensure_vectors(self) -> None: ...
+    def require_vectors(self) -> None: ...
     def refresh_quality(self) -> object: ...
     def measure_reading(self) -> None: ...
     def languages(self) -> list[str]: ...
@@ -60,7 +61,7 @@ def tune(desk: OpenDesk, options: TuneOptions | None = None, llm_angles: str = "
     from core.tune.loop import run_tune  # torch: loaded only when tuning
 
     require_items(desk)
-    desk.ensure_vectors()
+    desk.require_vectors()
     ws = desk.ws
     llm, skipped = None, None
     if llm_angles == "auto" and not desk.llm_url():  # a served model is the user's choice
@@ -109,7 +110,7 @@ def evaluate(desk: OpenDesk, queries_file: str, adapter: str | None = None
     """Metrics on a JSONL query file; adapter None = the active one, 'none' = base. A
     temporary switch of adapter is undone before returning."""
     require_items(desk)
-    desk.ensure_vectors()
+    desk.require_vectors()
     ws = desk.ws
     items = list(ws.iter_items())
     queries, unknown = load_eval_queries(

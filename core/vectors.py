@@ -65,6 +65,26 @@ def fill_state(ws: Workspace, space_id: str) -> FillState:
     return FillState(min(ws.count_vectors(), total), total)
 
 
+def off_reason(ws: Workspace, space: str | Exception) -> str | None:
+    """Why the dense channel is off altogether, or None: the workspace's encoder cannot be
+    loaded here (`space` is that error), or its vectors were made by another encoder."""
+    if isinstance(space, Exception):
+        return f"semantic search is off ({space}); search uses word matching meanwhile"
+    stored = ws.vector_encoder()
+    if ws.vector_dim() is None or stored == space:
+        return None
+    return (f"semantic search is off: this workspace's vectors were made by {stored}, and "
+            f"this computer uses {space}; install that encoder here, or embed again with this "
+            f"one (patent-desk embed --re-embed --workspace {ws.name}; every seat sharing the "
+            "workspace then needs it)")
+
+
+def fill_note(ws: Workspace, state: FillState) -> str:
+    return (f"{state.describe()} ({state.done} of {state.total} entries embedded); results "
+            "come from word matching and the part embedded so far (to finish now: "
+            f"patent-desk embed --workspace {ws.name})")
+
+
 class StaleEncoder(PatentDeskError):
     """The workspace's vectors changed encoder while a batch was being embedded."""
 

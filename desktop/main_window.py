@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
                 or (self.fill_job is not None and self.fill_job.running())):
             return
         state = desk.semantic_state()
-        if state.complete:
+        if state.complete or desk.semantic_problem():  # the Ask banner says why
             self.semantic.setVisible(False)
             return
         self._fill_progress("semantic search", state.done, state.total)

@@ -124,3 +124,43 @@ def test_a_killed_fill_resumes_where_it_stopped(data_home: Path, encoder):
     assert resumed.returncode == 0, resumed.stderr
     result = json.loads(resumed.stdout)
     assert result == {"embedded": total - kept, "done": total, "total": total}
+
+
+def test_another_seats_vectors_are_never_replaced_behind_its_back(data_home: Path, encoder):
+    """A shared workspace embedded by a seat with another encoder: this seat searches
+    lexically and says why; its fill, import and tuning leave those vectors alone; only an
+    explicit `embed --re-embed` replaces them."""
+    with Desk("firm", encoder=encoder) as desk:
+        desk.import_files([SMALL])
+        desk.ws.set_setting("vectors.encoder", "bundled:the-other-seats-encoder")
+        assert desk.search(QUESTION) and all(set(h.channels) == {"lexical"}
+                                             for h in desk.search(QUESTION))
+        assert desk.fill_vectors() == 0
+        assert "made by bundled:the-other-seats-encoder" in desk.warnings()[0]
+    cli = run_cli("search", QUESTION, "-w", "firm", home=data_home)
+    assert cli.returncode == 0, cli.stderr
+    assert ("note: semantic search is off: this workspace's vectors were made by "
+            "bundled:the-other-seats-encoder, and this computer uses "
+            "bundled:multilingual-e5-small") in cli.stderr
+    for command in (["embed"], ["tune", "--llm-angles", "off"]):
+        refused = run_cli(*command, "-w", "firm", home=data_home)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        assert "patent-desk embed --re-embed --workspace firm" in refused.stderr
+    with open_workspace("firm") as ws:
+        assert ws.vector_encoder() == "bundled:the-other-seats-encoder"  # left alone
+    redone = run_cli("embed", "--re-embed", "-w", "firm", home=data_home)
+    assert redone.returncode == 0, redone.stderr
+    assert "26 entries embedded; semantic search: 100% ready" in redone.stdout
+
+
+def test_a_seat_without_the_workspaces_encoder_searches_lexically(data_home: Path, encoder):
+    with Desk("firm", encoder=encoder) as desk:
+        desk.import_files([SMALL])
+        desk.ws.set_setting("models.encoder", "/models/only-on-the-other-seat")
+    cli = run_cli("search", QUESTION, "-w", "firm", "--json", home=data_home)
+    assert cli.returncode == 0, cli.stderr
+    results = json.loads(cli.stdout)
+    assert results["results"] and results["semantic_ready"] == 0.0
+    text = run_cli("search", QUESTION, "-w", "firm", home=data_home)
+    assert ("note: semantic search is off (encoder folder /models/only-on-the-other-seat does "
+            "not exist; choose a model folder)") in text.stderr
