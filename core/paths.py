@@ -11,7 +11,7 @@ import platformdirs
 from core.errors import WorkspaceError
 
 HOME_ENV = "PATENT_DESK_HOME"
-_NAME_RE = re.compile(r"^[\w\-. ]{1,64}$", re.UNICODE)
+_NAME_RE = re.compile(r"[\w\-. ]{1,64}", re.UNICODE)
 
 
 def _make(path: Path, fix: str) -> Path:
@@ -34,12 +34,26 @@ def workspaces_dir() -> Path:
                  f"make the data folder writable or set {HOME_ENV} to a writable folder")
 
 
+# Names Windows reserves for devices, with or without an extension: CON.sqlite is no file.
+_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)),
+            *(f"LPT{n}" for n in range(1, 10))}
+
+
 def check_workspace_name(name: str) -> str:
-    if not _NAME_RE.match(name) or name.startswith("."):
+    if not _NAME_RE.fullmatch(name) or name.startswith(".") or name.endswith((".", " ")):
         raise WorkspaceError(
-            f"workspace name {name!r} is not allowed: use letters, digits, spaces, '-', '_' or '.'"
-        )
+            f"workspace name {name!r} is not allowed: use letters, digits, spaces, '-', '_' or "
+            "'.', not at the start or the end")
+    if name.split(".")[0].strip().upper() in _DEVICES:
+        raise WorkspaceError(f"workspace name {name!r} is not allowed: Windows reserves it for "
+                             "a device; choose another name")
     return name
+
+
+def cache_dir() -> Path:
+    """Caches that can be rebuilt at any time (jieba's dictionary cache, say): in the data
+    home, never in a shared /tmp where another user could plant one."""
+    return _make(data_home() / "cache", f"set {HOME_ENV} to a writable folder")
 
 
 def workspace_path(name: str) -> Path:

@@ -252,3 +252,22 @@ def test_a_thousand_mutated_workspace_files_never_crash_or_touch_the_open_worksp
     assert workspace_content(open_one.path) == before
     assert open_one.get_setting("llm.url") is None
     open_one.close()
+
+
+def test_a_file_damaged_since_this_computer_closed_it_is_refused_on_open(data_home: Path):
+    path = _small_workspace("firm")
+    open_workspace("firm").close()  # opened and closed: no check needed next time
+    record = (data_home / "checked-workspaces.json").read_text()
+    assert str(path) in record
+    data = bytearray(path.read_bytes())
+    page = 4096 * 3  # a b-tree page of the items: its header's cell count made nonsense
+    data[page + 3: page + 5] = b"\xff\xff"
+    path.write_bytes(bytes(data))
+    sha = _sha(path)
+    result = run_cli("search", "專利師", "-w", "firm", "--mode", "lexical", home=data_home)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot open workspace file {path}: it is damaged (SQLite's integrity check "
+        "failed); restore it from a backup (patent-desk restore FILE --workspace firm) or "
+        "choose another workspace; nothing was changed"]
+    assert _sha(path) == sha

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin
 
+from core import paths
 from core.text import cjk_ratio, clean, to_simplified, to_traditional
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
@@ -90,6 +91,8 @@ class RuleAngles:
         import jieba.analyse
 
         jieba.setLogLevel(60)
+        if jieba.dt.tmp_dir is None:  # its default, a fixed name in the shared /tmp
+            jieba.dt.tmp_dir = str(paths.cache_dir())
         simple = to_simplified(question)
         tags = jieba.analyse.extract_tags(simple, topK=4)
         # Map each keyword back to the question's own characters (t2s keeps positions).

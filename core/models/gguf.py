@@ -20,6 +20,7 @@ _SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: 
             12: "d"}
 _STRING, _ARRAY = 8, 9
 _LIMIT = 10_000_000  # no real model has more keys, tensors or array entries
+_MAX_NESTING = 16
 
 
 class _Truncated(Exception):
@@ -51,16 +52,18 @@ class _Reader:
             raise ValueError(f"a text field claims {n:,} bytes")
         return self.take(n).decode("utf-8", "replace")
 
-    def value(self, kind: int) -> object:
+    def value(self, kind: int, depth: int = 0) -> object:
         if kind == _STRING:
             return self.string()
         if kind == _ARRAY:
+            if depth >= _MAX_NESTING:  # no real model nests arrays; a crafted one would
+                raise ValueError("metadata arrays nested too deeply")  # overflow the stack
             inner, n = int(self.unpack("I")), self.count()
             if inner in _SCALARS:  # skip scalar arrays in one read
                 self.take(n * struct.calcsize(_SCALARS[inner]))
                 return None
             for _ in range(n):
-                self.value(inner)
+                self.value(inner, depth + 1)
             return None
         if kind not in _SCALARS:
             raise ValueError(f"unknown metadata type {kind}")

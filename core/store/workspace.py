@@ -16,6 +16,7 @@ import sqlite_vec
 
 from core.errors import WorkspaceError
 from core.records import Item, NewItem
+from core.store import known_files
 from core.store.backup import backup_before_migration
 from core.store.failures import busy_timeout, explain, is_storage_error
 from core.store.migrations import MigrationFailed, NewerFormat, migrate
@@ -83,6 +84,7 @@ class Workspace:
             sqlite_vec.load(self.db)
             self.db.enable_load_extension(False)
             check_schema(self.db)  # before anything of the file can run (a trigger, say)
+            self._check_integrity()
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -91,6 +93,16 @@ class Workspace:
             if self.db is not None:
                 self.db.close()
             raise self._open_error(exc) from None
+
+    def _check_integrity(self) -> None:
+        """A file that changed since this computer closed it is checked page by page."""
+        if self.path.stat().st_size == 0 or known_files.unchanged_since_we_closed_it(self.path):
+            return
+        if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise WorkspaceError(
+                f"cannot open workspace file {self.path}: it is damaged (SQLite's integrity "
+                "check failed); restore it from a backup (patent-desk restore FILE "
+                f"--workspace {self.name}) or choose another workspace; nothing was changed")
 
     def _open_error(self, exc: Exception) -> WorkspaceError:
         if isinstance(exc, NewerFormat):
@@ -115,6 +127,8 @@ class Workspace:
 
     def close(self) -> None:
         self.db.close()
+        if self.path is not None:  # None: a PostgreSQL workspace, no file
+            known_files.remember(self.path)
 
     def __enter__(self) -> Workspace:
         return self
