@@ -169,7 +169,16 @@ class MainWindow(QMainWindow):
         self.last_error = message
         self.show_status(message)
         if self.dialogs:
-            QMessageBox.warning(self, self.tr("Patent Desk"), message)
+            self.message_box(QMessageBox.Icon.Warning, self.tr("Patent Desk"), message).exec()
+
+    def message_box(self, icon: QMessageBox.Icon, title: str, text: str,
+                    buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok
+                    ) -> QMessageBox:
+        """A message box whose text is plain: messages quote file names, questions and
+        server replies, and Qt would render '<img src=…>' in them as markup."""
+        box = QMessageBox(icon, title, text, buttons, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        return box
 
     def show_progress(self, stage: str, done: int, total: int) -> None:
         self.progress.setVisible(True)
@@ -182,8 +191,8 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(False)
 
     def confirm(self, title: str, text: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Question, title, text,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box = self.message_box(QMessageBox.Icon.Question, title, text,
+                               QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         box.setDefaultButton(QMessageBox.StandardButton.No)  # destroying needs a deliberate yes
         return box.exec() == QMessageBox.StandardButton.Yes
 

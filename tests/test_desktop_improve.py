@@ -26,6 +26,12 @@ def run_and_watch(qtbot, window: MainWindow, button) -> list[str]:
     assert page.job is not None and page.cancel_button.isEnabled()
     assert page.progress.isVisible() and page.stage.text()
     assert not page.run_button.isEnabled()  # one tuning run at a time
+    # The run reads the reviewed queries: reviewing waits until it ends.
+    assert not page.accept_button.isEnabled() and not page.reject_button.isEnabled()
+    if page.queries.rowCount():
+        cell = page.queries.index(0, 0)
+        assert not page.queries.flags(cell) & Qt.ItemFlag.ItemIsEditable
+        assert not page.queries.setData(cell, "edited while tuning")
     page.job.signals.progress.connect(lambda stage, done, total: stages.append(stage))
     wait_idle(qtbot, window)
     return stages

@@ -145,3 +145,24 @@ def test_a_hundred_thousand_entries_load_a_page_at_a_time(qtbot, data_home):
     model.load(model.ws, None, "99999號")
     assert model.rowCount() == 1 and model.data(model.index(0, 2)) == "答案 99999"
     model.ws.close()
+
+
+MARKUP = '<img src="https://example.com/x.png"><a href="https://example.com">click</a><b>bold</b>'
+
+
+def test_stored_markup_is_shown_as_text_in_tooltips_and_message_boxes(qtbot, data_home):
+    with open_workspace("markup") as ws, ws.transaction():
+        ws.apply_changes([ItemChange(NewItem(f"問題 {MARKUP}", f"答案 {MARKUP}", MARKUP),
+                                     clean(f"問題 {MARKUP}"), None)])
+    model = ItemTableModel()
+    model.load(open_workspace("markup"))
+    for column in range(5):
+        tip = model.data(model.index(0, column), Qt.ItemDataRole.ToolTipRole)
+        assert "<img" not in tip and "<a " not in tip and "<b>" not in tip
+    answer_tip = model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;img src=&quot;https://example.com/x.png&quot;&gt;" in answer_tip
+    model.ws.close()
+
+    window = open_window(qtbot, "markup")
+    box = window.message_box(QMessageBox.Icon.Warning, "Patent Desk", f"entry: {MARKUP}")
+    assert box.textFormat() == Qt.TextFormat.PlainText and box.text() == f"entry: {MARKUP}"

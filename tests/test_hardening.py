@@ -86,3 +86,23 @@ def test_jiebas_cache_lives_in_the_data_home_not_in_tmp(data_home: Path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
     assert (data_home / "cache" / "jieba.cache").is_file()
+
+
+def test_the_store_password_is_kept_apart_from_settings_json(data_home: Path,
+                                                            monkeypatch: pytest.MonkeyPatch):
+    from core.store.address import STORE_ENV, remember_store, store_url
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    remember_store("postgresql://alice:s%3Ecret@db.example:5432/patentdesk")
+    settings = logs.settings_file().read_text("utf-8")
+    assert "cret" not in settings
+    assert json.loads(settings)["store"] == "postgresql://alice@db.example:5432/patentdesk"
+    secret = data_home / "store-passwords.json"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert json.loads(secret.read_text("utf-8")) == {
+        "postgresql://alice@db.example:5432/patentdesk": "s>cret"}
+    assert store_url() == "postgresql://alice:s%3Ecret@db.example:5432/patentdesk"
+    remember_store("postgresql://bob@other.example/patentdesk")  # .pgpass supplies it
+    assert store_url() == "postgresql://bob@other.example/patentdesk"
+    remember_store(None)
+    assert store_url() is None

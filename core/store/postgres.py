@@ -14,7 +14,6 @@ placeholders into psycopg's. What differs lives here:
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,57 +23,26 @@ import numpy as np
 
 from core.errors import WorkspaceError
 from core.records import NewItem
+
+# Re-exported: callers know these from here.
+from core.store.address import STORE_ENV as STORE_ENV
+from core.store.address import check_url as check_url
+from core.store.address import remember_store as remember_store
+from core.store.address import safe_url as safe_url
+from core.store.address import store_url as store_url
 from core.store.workspace import Workspace, index_columns
 
-STORE_ENV = "PATENT_DESK_STORE"
 PREFIX = "patent_desk:"
 VERSION = 1
 _FIX = f"check the server and the address ({STORE_ENV} or File → Settings…)"
 
 
-def store_url() -> str | None:
-    """The shared PostgreSQL store in use, or None for the SQLite files (the default):
-    the environment variable wins over the setting saved for every workspace, and
-    PATENT_DESK_STORE=sqlite uses the files even where a store is saved (say, off the
-    office network)."""
-    from core.logs import shared_setting
-
-    chosen = os.environ.get(STORE_ENV)
-    if chosen == "sqlite":  # this computer's files whatever the saved setting says
-        return None
-    url = chosen or shared_setting("store") or None
-    return check_url(url, _FIX) if url else None
-
-
-def check_url(url: str, fix: str = "") -> str:
-    """`url` if it names a PostgreSQL store; WorkspaceError otherwise."""
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise WorkspaceError(f"store address {url!r} must start with postgresql:// "
-                             f"(for example postgresql://user@host/patentdesk)"
-                             + (f"; {fix}" if fix else ""))
-    return url
-
-
 def choose_store(url: str | None) -> None:
     """Save the store of every workspace (None: this computer's SQLite files). A PostgreSQL
     address is checked first (reachable, with pgvector); a bad one changes nothing."""
-    from core.logs import set_shared_setting
-
     if url:
         connect(check_url(url)).close()
-    set_shared_setting("store", url or None)
-
-
-def safe_url(url: str) -> str:
-    """The address without its password, for messages and listings."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    try:
-        parts = conninfo_to_dict(url)
-    except Exception:  # noqa: BLE001 - a malformed address is shown as given, minus nothing
-        return url.split("@")[-1]
-    parts.pop("password", None)
-    return make_conninfo(**parts)
+    remember_store(url)
 
 
 def _schema(name: str) -> str:

@@ -141,6 +141,9 @@ class ImprovePage(QWidget):
         idle = self.host.desk is not None and not self.host.jobs.busy()
         self.run_button.setEnabled(idle)
         self.retrain_button.setEnabled(idle and self.queries.rowCount() > 0)
+        self.queries.read_only = not idle  # a running tune reads the reviewed queries
+        self.accept_button.setEnabled(idle)
+        self.reject_button.setEnabled(idle)
         self.cancel_button.setEnabled(self.running())
         self.activate_button.setEnabled(idle and bool(self.adapters.selectedItems()))
         self.rollback_button.setEnabled(idle and any(r.active for r in self._adapter_rows))

@@ -8,6 +8,7 @@ created per row. Saving and deleting run as jobs: saving re-embeds the entry.
 
 from __future__ import annotations
 
+import html
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -93,14 +94,20 @@ class ItemTableModel(QAbstractTableModel):
         item = self.item(index.row())
         if item is None:
             return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # Qt renders a tooltip that looks like markup as rich text: escape it, so an
+            # imported '<img src=…>' shows as the characters it is.
+            text = item.answer[:1000] if index.column() == 2 else self._display(item, index)
+            return f'<p style="white-space: pre-wrap">{html.escape(str(text))}</p>'
+        return self._display(item, index)
+
+    def _display(self, item: Item, index: Index) -> str:
         col = index.column()
         if col == 0:
             return str(item.id)
         if col == 1:
             return item.question
         if col == 2:
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return item.answer[:1000]
             return " ".join(item.answer.split())[:300]  # one line in the table
         if col == 3:
             return item.category

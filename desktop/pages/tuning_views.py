@@ -86,6 +86,8 @@ class QueryTableModel(QAbstractTableModel):
         self.rows: list[ReviewRow] = []
         self.ws: Workspace | None = None
         self.on_error = on_error
+        # While a job runs (tuning reads these queries), review edits wait: the page sets this.
+        self.read_only = False
 
     def load(self, ws: Workspace | None, rows: list[ReviewRow]) -> None:
         self.beginResetModel()
@@ -106,7 +108,8 @@ class QueryTableModel(QAbstractTableModel):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)
-        return flags | Qt.ItemFlag.ItemIsEditable if index.column() == 0 else flags
+        editable = index.column() == 0 and not self.read_only
+        return flags | Qt.ItemFlag.ItemIsEditable if editable else flags
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
@@ -137,7 +140,7 @@ class QueryTableModel(QAbstractTableModel):
                 break
 
     def _review(self, row: int, status: str, text: str | None) -> bool:
-        if self.ws is None:
+        if self.ws is None or self.read_only:
             return False
         try:
             self.rows[row] = ReviewRow(review_query(self.ws, self.rows[row].query, status, text),
