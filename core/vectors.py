@@ -104,6 +104,7 @@ def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | N
     done = total - len(missing) if ids is None else 0
     goal = total if ids is None else len(missing)
     stored = 0
+
     def stopped() -> Cancelled:
         return Cancelled(f"{STAGE} stopped after {stored} new vectors (kept); the next fill "
                          "goes on from there")
@@ -125,8 +126,8 @@ def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | N
             elif ws.vector_encoder() != encoder.doc_space_id:
                 raise StaleEncoder(f"the workspace's encoder changed to "
                                    f"{ws.vector_encoder()}; these vectors were not stored")
-            # Store a vector only for the text it embeds: an item edited meanwhile waits
-            # for the next batch, which sees its new text.
+            # Store a vector only for the text it embeds: an item edited meanwhile stays
+            # without one, for the next fill to embed with its new text.
             now = {it.id: document_text(NewItem(it.question, it.answer))
                    for it in ws.get_items([it.id for it in items])}
             keep = [n for n, it in enumerate(items) if now.get(it.id) == texts[n]]

@@ -38,7 +38,7 @@ def _split_password(url: str) -> tuple[str, str | None]:
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
-    if parts.password is None:
+    if not parts.password:  # none, or empty ("user:@host"): nothing to keep apart
         return url, None
     host = parts.netloc.rpartition("@")[2]
     user = parts.netloc.rpartition("@")[0].partition(":")[0]
