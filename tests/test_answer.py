@@ -14,6 +14,9 @@ from core.desk import Desk
 from core.text import language_of, traditional_script
 from tests.conftest import run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 ENGLISH_FAQ = "\n".join([
     "question,answer,category",
     "How long does an invention patent last?,"

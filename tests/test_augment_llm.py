@@ -31,6 +31,9 @@ from core.records import Item
 from core.text import cjk_ratio, language_of, traditional_script
 from tests.conftest import DEMO_DIR
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 EN_QUESTION = "How long does an invention patent last?"
 ZH_QUESTION = "發明專利權的期限是多久？"
 

@@ -8,8 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.benchmarks.generation import answer_body, lcs_length, rouge_l, units
 from tests.conftest import ROOT
+
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def test_rouge_l_counts_cjk_characters_and_latin_words():

@@ -18,6 +18,9 @@ from core.ingest.importer import import_file
 from core.store import ItemChange, Workspace, open_workspace
 from tests.conftest import DEMO_DIR, json_lines, run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def _cli(*args: str, home: Path, **env: str) -> subprocess.Popen[str]:
     exe = Path(sys.executable).with_name("patent-desk")

@@ -34,6 +34,9 @@ from core.tune.adapters import attach_stored, dump_weights
 from core.tune.trainer import TrainConfig
 from tests.conftest import DEMO_DIR, run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 LOOPS = int(os.environ.get("PATENT_DESK_CRASH_LOOPS", "1"))
 SEED = int(os.environ.get("PATENT_DESK_CRASH_SEED", str(random.randrange(10**6))))
 OLD_FILE = DEMO_DIR / "patent_attorney_act_qa.csv"

@@ -4,11 +4,15 @@ and the model-fit banner."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from desktop.main_window import MainWindow
 from tests.desktop_helpers import click_text, open_window, wait_idle
+
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
 
 QUESTION = "新型專利技術報告有什麼用？"
 

@@ -23,6 +23,9 @@ from PySide6.QtGui import QImage
 
 from tests.conftest import TIPO_FILES
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 QUESTION = "新型專利技術報告有什麼用？"
 SCREEN = (1280, 800)
 

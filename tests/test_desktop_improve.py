@@ -4,6 +4,7 @@ of the re-training; Activate / Roll back; Cancel mid-training keeps the model in
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from core.desk import Desk
@@ -14,6 +15,9 @@ from core.tune.trainer import TrainConfig
 from desktop.main_window import MainWindow
 from desktop.pages.tuning_views import METRICS
 from tests.desktop_helpers import open_window, wait_idle
+
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
 
 TINY = TuneOptions(per_angle=1, train=TrainConfig(epochs=1))
 

@@ -3,6 +3,7 @@ the table, the instant filter, the category filter, adding, editing and deleting
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -11,6 +12,9 @@ from core.store import ItemChange, open_workspace
 from core.text import clean
 from desktop.pages.library import ItemTableModel, LibraryPage
 from tests.qt_helpers import answer_next_dialog, click, open_window, wait_idle
+
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def _rows(page: LibraryPage, column: int = 1) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from core.models import bundled_encoder, bundled_llm
@@ -15,6 +16,9 @@ from core.models.registry import ready
 from desktop.main_window import MainWindow
 from desktop.pages.models import ModelsPage
 from tests.desktop_helpers import open_window, wait_idle
+
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def open_models_page(qtbot, workspace: str) -> tuple[MainWindow, ModelsPage]:

@@ -21,6 +21,9 @@ from desktop.settings import SettingsDialog, install_translators, saved_language
 from tests.conftest import TIPO_FILES
 from tests.qt_helpers import answer_next_dialog, click, open_window, type_text, wait_idle
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -16,6 +16,9 @@ from core.models import bundled_encoder, ready
 from core.models import e5 as e5_file
 from core.models.encoder import Encoder
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 TEXTS = [
     "新型專利技術報告有什麼用？",
     "发明专利的审查期限是多久",  # Simplified

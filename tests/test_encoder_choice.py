@@ -13,6 +13,9 @@ from core.desk import Desk
 from core.errors import Cancelled
 from tests.conftest import json_lines, run_cli, workspace_content
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def test_the_demo_opens_with_multilingual_e5(data_home: Path, demo_workspace: str):
     shown = run_cli("models", "--json", "--workspace", demo_workspace, home=data_home)

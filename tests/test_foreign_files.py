@@ -23,6 +23,9 @@ from core.store.failures import is_storage_error
 from core.store.migrations import m001_items_settings_fts
 from tests.conftest import DEMO_DIR, run_cli, workspace_content
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 SMALL = DEMO_DIR / "patent_attorney_act_qa.csv"  # 10 entries
 
 

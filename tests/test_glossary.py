@@ -8,11 +8,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from core.desk import Desk
 from core.evaluate import metrics, rank_of
 from core.ingest import question_key
 from core.retrieve import Retriever
 from tests.conftest import REALISTIC_QUERIES, run_cli
+
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def _search(home: Path, workspace: str, query: str, *extra: str) -> dict:

@@ -13,6 +13,9 @@ from core.ingest import parse_file
 from core.store import open_workspace
 from tests.conftest import DEMO_DIR, TIPO_FILES, json_lines, run_cli, workspace_content
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def test_cli_imports_the_three_tipo_files_then_changes_nothing_on_reimport(data_home: Path):
     first = run_cli("import", *map(str, TIPO_FILES), "--json", home=data_home)

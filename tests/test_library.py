@@ -9,6 +9,9 @@ from core import library
 from core.desk import Desk
 from core.errors import InputError
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def desk(demo_workspace: str, encoder):

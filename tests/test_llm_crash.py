@@ -21,6 +21,9 @@ from core.models.llm import LocalLLM
 from tests.conftest import ROOT
 from tests.desktop_helpers import open_window, wait_idle
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 QUESTION = "專利年費可以預繳嗎？"
 
 

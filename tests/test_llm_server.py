@@ -23,6 +23,9 @@ from core.records import Item
 from tests.conftest import run_cli
 from tests.test_answer import ENGLISH_FAQ
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -13,6 +13,9 @@ from core import logs
 from core.desk import Desk
 from tests.conftest import DEMO_DIR, run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 QUESTION = "專利師可以用什麼方式執業？"
 
 

@@ -16,6 +16,9 @@ from core.models.catalogue import MULTILINGUAL_E5, SMOLLM2, BundledModel
 from core.models.registry import ready
 from tests.conftest import run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def _models(home: Path) -> dict:
     shown = run_cli("models", "--json", home=home)

@@ -6,10 +6,15 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from core.models import bundled_encoder, bundled_llm
 from core.models.catalogue import SMOLLM2
 from core.models.pack import write_pack
 from tests.conftest import TIPO_FILES, run_cli
+
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def _pack(tmp_path: Path) -> Path:

@@ -16,6 +16,9 @@ from core.models.chunked import QWEN_05B
 from core.models.registry import ready
 from tests.conftest import DEMO_DIR, run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def test_bundled_models_are_found_and_verified():
     for source in (bundled_encoder(), bundled_llm(SMOLLM2.name)):

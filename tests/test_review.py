@@ -22,6 +22,9 @@ from core.tune.dataset import build_queries
 from core.tune.loop import TuneOptions
 from core.tune.trainer import TrainConfig
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def small(encoder, small_tipo_workspace: str):

@@ -17,6 +17,9 @@ from core.retrieve import fuse
 from core.text import char_tokens
 from tests.conftest import REALISTIC_QUERIES, run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def desk(demo_workspace: str, encoder):

@@ -17,6 +17,9 @@ from core.library import item_ids
 from core.store.tuning import AdapterStore
 from tests.conftest import REALISTIC_QUERIES, TIPO_FILES, run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 SMALL = [f for f in TIPO_FILES if f.name != "patent_qa.csv"]  # 36 items: quick to embed
 QUESTION = "新型專利技術報告有什麼用？"
 

@@ -18,6 +18,9 @@ from core.tune.negatives import mine_negatives
 from core.tune.trainer import TrainConfig
 from tests.conftest import DEMO_DIR, REALISTIC_QUERIES, json_lines, run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 SMALL = [DEMO_DIR / "utility_model_report_qa.csv", DEMO_DIR / "patent_attorney_act_qa.csv"]
 QUICK = TuneOptions(per_angle=1, train=TrainConfig(epochs=2))
 

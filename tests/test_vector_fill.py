@@ -21,6 +21,9 @@ from core.errors import Cancelled
 from core.store import open_workspace
 from tests.conftest import DEMO_DIR, run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 SMALL = DEMO_DIR / "utility_model_report_qa.csv"  # 26 entries
 LARGE = DEMO_DIR / "patent_qa.csv"  # about 690 entries: embedding takes seconds
 QUESTION = "新型專利技術報告要怎麼申請"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pytest
 import torch
 
 from core.models.encoder import AdapterSpec, Encoder
 from core.models.vocab import coverage, free_slots, unknown_characters
 from tests.conftest import TIPO_FILES
+
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def _tipo_texts() -> list[str]:

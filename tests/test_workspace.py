@@ -12,6 +12,9 @@ from core.store import open_workspace
 from core.store.migrations import MIGRATIONS
 from tests.conftest import run_cli
 
+# Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def test_data_lives_under_patent_desk_home(data_home: Path):
     with open_workspace("alpha") as ws:
