@@ -148,6 +148,8 @@ def rename(url: str, old: str, new: str) -> None:
 class PgWorkspace(Workspace):
     """A workspace in the shared PostgreSQL store; the same methods as the SQLite one."""
 
+    VECTOR_KEY = "item_id"  # item_vectors' column naming the item (SQLite's vec0: rowid)
+
     def __init__(self, url: str, name: str) -> None:  # noqa: D107 - no SQLite file here
         from psycopg import sql
 
@@ -250,16 +252,6 @@ class PgWorkspace(Workspace):
             "INSERT INTO item_vectors(item_id, embedding) VALUES (?, ?) ON CONFLICT (item_id)"
             " DO UPDATE SET embedding = excluded.embedding",
             [(int(i), v) for i, v in zip(ids, data, strict=True)])
-
-    def delete_vectors(self, ids: Sequence[int]) -> None:
-        if self.vector_dim() is not None:
-            for item_id in ids:
-                self.db.execute("DELETE FROM item_vectors WHERE item_id = ?", (item_id,))
-
-    def count_vectors(self) -> int:
-        if self.vector_dim() is None:
-            return 0
-        return self.db.execute("SELECT count(*) FROM item_vectors").fetchone()[0]
 
     def ids_without_vectors(self) -> list[int]:
         if self.vector_dim() is None:

@@ -72,6 +72,8 @@ def index_columns(item: NewItem) -> tuple[list[str], list[str], list[str]]:
 class Workspace:
     """An open workspace. Use as a context manager, or call close()."""
 
+    VECTOR_KEY = "rowid"  # item_vectors' column naming the item
+
     def __init__(self, path: Path, name: str | None = None) -> None:
         self.path = Path(path)
         self.name = name or self.path.stem
@@ -333,7 +335,8 @@ class Workspace:
         """Forget these items' vectors (their text changed); the fill embeds them again."""
         if self.vector_dim() is not None:
             for item_id in ids:
-                self.db.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
+                self.db.execute(f"DELETE FROM item_vectors WHERE {self.VECTOR_KEY} = ?",
+                                (item_id,))
 
     def count_vectors(self) -> int:
         if self.vector_dim() is None:
