@@ -62,14 +62,7 @@ def set_shared_setting(key: str, value: object) -> None:
         data.pop(key, None)
     else:
         data[key] = value
-    # Written beside it, then swapped in: a kill mid-write leaves the old file whole.
-    target = settings_file()
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(data, indent=1), "utf-8")
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    paths.write_text_atomic(settings_file(), json.dumps(data, indent=1))
 
 
 def verbose_setting() -> bool:

@@ -71,3 +71,20 @@ def resource_dir() -> Path:
 
 def demo_files() -> list[Path]:
     return sorted((resource_dir() / "demo").glob("*.csv"))
+
+
+def write_text_atomic(target: Path, text: str, private: bool = False) -> None:
+    """Write `text` beside `target`, then swap it in: a kill mid-write leaves the old file
+    whole. `private` makes the file readable by this user only (mode 0600) from the start,
+    so a password never sits in a file others may read, not even for a moment."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                         0o600 if private else 0o644)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+        if private:
+            os.chmod(target, 0o600)  # the umask cannot widen it, but an old file's mode can
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -38,7 +38,8 @@ from core.desk import Desk
 from core.errors import PatentDeskError
 from core.workspaces import list_workspaces
 from desktop.import_wizard import IMPORTABLE, ImportWizard
-from desktop.jobs import Job, JobContext, JobRunner
+from desktop.jobs import JobContext, JobRunner
+from desktop.semantic_fill import SemanticFill
 from desktop.settings import SettingsDialog, app_settings, icon
 from desktop.stages import stage_label
 from desktop.workspace_bar import WorkspaceSwitcher
@@ -66,9 +67,8 @@ class MainWindow(QMainWindow):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.progress = QProgressBar(maximumWidth=240, visible=False)
-        self.semantic = QLabel(visible=False)  # the background vector fill, "…: 40% ready"
-        self.semantic.setTextFormat(Qt.TextFormat.PlainText)
-        self.fill_job: Job | None = None
+        self.fill = SemanticFill(self, lambda: self.ask_page.show_warnings())  # "40% ready"
+        self.semantic = self.fill.label
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.semantic)
         self.statusBar().addPermanentWidget(self.progress)
@@ -215,8 +215,7 @@ class MainWindow(QMainWindow):
                         self._open_failed)
 
     def close_workspace(self) -> None:
-        self.jobs.stop_background()
-        self.semantic.setVisible(False)
+        self.fill.stop()
         if self.desk is not None:
             self.desk.close()
             self.desk = None
@@ -238,50 +237,9 @@ class MainWindow(QMainWindow):
         self.hide_progress()
         self.show_error(message)
 
-    # -- the vector fill, in the background -------------------------------------------------
     def start_fill(self) -> None:
-        """Embed the entries that have no vector yet, behind everything else: search uses
-        the vectors present meanwhile. Foreground jobs stop it; it starts again after them."""
-        desk = self.desk
-        if (desk is None or self.jobs.busy()
-                or (self.fill_job is not None and self.fill_job.running())):
-            return
-        state = desk.semantic_state()
-        if state.complete or desk.semantic_problem():  # the Ask banner says why
-            self.semantic.setVisible(False)
-            return
-        self._fill_progress("semantic search", state.done, state.total)
-        name = desk.ws.name
-
-        def work(ctx: JobContext) -> int:
-            encoder = desk.encoder  # loaded once, shared with the window's Desk
-            with Desk(name, ctx.progress, ctx.cancel, encoder=encoder) as filler:
-                return filler.fill_vectors()  # its own connection: Ask reads meanwhile
-
-        self.fill_job = self.jobs.start(work, self._filled, self._fill_failed,
-                                        self._fill_progress, lambda _m: None,
-                                        background=True)
-
-    def _fill_progress(self, stage: str, done: int, total: int) -> None:
-        if stage == "semantic search":
-            share = 100 * done // total if total else 100
-            text = self.tr("Semantic search: {n}% ready").format(n=share)
-        else:
-            text = self.tr("Semantic search: {stage}…").format(stage=stage_label(stage))
-        self.semantic.setText(text)
-        self.semantic.setVisible(True)
-
-    def _filled(self, _filled: int) -> None:
-        self.semantic.setVisible(False)
-        if self.desk is not None:
-            self.ask_page.show_warnings()  # the fill measured what the encoder can read
-
-    def _fill_failed(self, message: str) -> None:
-        log.info("vector fill failed: %s", message)
-        self.semantic.setText(self.tr("Semantic search unavailable: {reason}")
-                              .format(reason=message))
-        self.semantic.setToolTip(message)
-        self.semantic.setVisible(True)
+        """Fill the missing vectors in the background (desktop.semantic_fill)."""
+        self.fill.start()
 
     # -- import and export ------------------------------------------------------------------
     def import_files(self, files: list[str] | None = None) -> ImportWizard | None:

@@ -79,13 +79,8 @@ def remember_store(url: str | None) -> None:
         from urllib.parse import unquote
 
         saved = {**_saved_passwords(), address: unquote(password)}
-        target = paths.data_home() / _PASSWORDS
-        temporary = target.with_name(f".{_PASSWORDS}.{os.getpid()}.tmp")
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(saved, out)
-        os.replace(temporary, target)
-        os.chmod(target, 0o600)
+        paths.write_text_atomic(paths.data_home() / _PASSWORDS, json.dumps(saved),
+                                private=True)
     set_shared_setting("store", address)
 
 

@@ -9,9 +9,11 @@ a file is replaced by another of the same size and modification time to the nano
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 from pathlib import Path
+
+from core import paths
 
 RECORD = "checked-workspaces.json"
 
@@ -50,9 +52,5 @@ def remember(path: Path) -> None:
     record = _record_path(path)
     data = _load(record)
     data[str(path)] = stamp
-    temporary = record.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(temporary, record)
-    except OSError:
-        temporary.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        paths.write_text_atomic(record, json.dumps(data))

@@ -84,51 +84,52 @@
         <translation>出處</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="179"/>
+        <location filename="../pages/ask.py" line="181"/>
         <source>lexical</source>
         <translation>字詞</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="179"/>
+        <location filename="../pages/ask.py" line="181"/>
         <source>dense</source>
         <translation>語意</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="180"/>
+        <location filename="../pages/ask.py" line="182"/>
         <source>both</source>
         <translation>兩者</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="191"/>
+        <location filename="../pages/ask.py" line="193"/>
         <source>Answered by: {model}</source>
         <translation>回答來源：{model}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="193"/>
+        <location filename="../pages/ask.py" line="200"/>
         <source>searched as: {terms}</source>
         <translation>以詞彙表譯為：{terms}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="196"/>
+        <location filename="../pages/ask.py" line="195"/>
         <source>{seconds:.1f} s</source>
         <translation>{seconds:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="198"/>
+        <location filename="../pages/ask.py" line="197"/>
         <source>{n} citation(s) naming no source were removed</source>
         <translation>已移除 {n} 個不對應任何來源的引用標記</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="220"/>
+        <location filename="../pages/ask.py" line="231"/>
         <source>Entry {id} is no longer in this workspace.</source>
         <translation>條目 {id} 已不在此工作區中。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="232"/>
+        <location filename="../pages/ask.py" line="243"/>
         <source>Answer and sources copied.</source>
         <translation>已複製回答與出處。</translation>
     </message>
     <message>
+        <location filename="../pages/ask.py" line="203"/>
         <source>semantic search: {n}% ready</source>
         <translation>語意搜尋已完成 {n}%</translation>
     </message>
@@ -136,37 +137,37 @@
 <context>
     <name>CheckPage</name>
     <message>
-        <location filename="../import_pages.py" line="235"/>
+        <location filename="../import_pages.py" line="256"/>
         <source>Review before importing</source>
         <translation>匯入前檢查</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="237"/>
+        <location filename="../import_pages.py" line="258"/>
         <source>Import</source>
         <translation>匯入</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="247"/>
+        <location filename="../import_pages.py" line="268"/>
         <source>Nothing has been changed yet. Import adds these entries to workspace &apos;{name}&apos;.</source>
         <translation>目前尚未做任何變更。按「匯入」會將這些條目加入工作區「{name}」。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="251"/>
+        <location filename="../import_pages.py" line="272"/>
         <source>{files} files: {items} entries to import, {skipped} rows skipped.</source>
         <translation>{files} 個檔案：將匯入 {items} 個條目，略過 {skipped} 列。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="257"/>
+        <location filename="../import_pages.py" line="278"/>
         <source>{name}: will not be imported. {error}</source>
         <translation>{name}：不會匯入。{error}</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="265"/>
+        <location filename="../import_pages.py" line="286"/>
         <source>{name}: {items} entries, {skipped} rows skipped ({encoding}; columns {columns})</source>
         <translation>{name}：{items} 個條目，略過 {skipped} 列（{encoding}；欄位 {columns}）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="269"/>
+        <location filename="../import_pages.py" line="290"/>
         <source>Row {row}: {reason}</source>
         <translation>第 {row} 列：{reason}</translation>
     </message>
@@ -174,66 +175,66 @@
 <context>
     <name>ColumnsPage</name>
     <message>
-        <location filename="../import_pages.py" line="105"/>
+        <location filename="../import_pages.py" line="126"/>
         <source>Check how each file is read</source>
         <translation>確認每個檔案的讀取方式</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="106"/>
+        <location filename="../import_pages.py" line="127"/>
         <source>The first rows as read. Correct the encoding or the columns if they are wrong.</source>
         <translation>以下是讀取到的前幾列。如有錯誤，請更正編碼或欄位。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="122"/>
+        <location filename="../import_pages.py" line="143"/>
         <source>File</source>
         <translation>檔案</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="123"/>
+        <location filename="../import_pages.py" line="144"/>
         <source>Encoding</source>
         <translation>編碼</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="125"/>
-        <location filename="../import_pages.py" line="188"/>
+        <location filename="../import_pages.py" line="146"/>
+        <location filename="../import_pages.py" line="209"/>
         <source>Question</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="126"/>
-        <location filename="../import_pages.py" line="188"/>
+        <location filename="../import_pages.py" line="147"/>
+        <location filename="../import_pages.py" line="209"/>
         <source>Answer</source>
         <translation>解答</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="127"/>
-        <location filename="../import_pages.py" line="190"/>
+        <location filename="../import_pages.py" line="148"/>
+        <location filename="../import_pages.py" line="211"/>
         <source>Category</source>
         <translation>類別</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="130"/>
+        <location filename="../import_pages.py" line="151"/>
         <source>Columns</source>
         <translation>欄位</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="174"/>
+        <location filename="../import_pages.py" line="195"/>
         <source>(choose a column)</source>
         <translation>（請選擇欄位）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="176"/>
-        <location filename="../import_pages.py" line="180"/>
+        <location filename="../import_pages.py" line="197"/>
+        <location filename="../import_pages.py" line="201"/>
         <source>(blank)</source>
         <translation>（空白）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="178"/>
+        <location filename="../import_pages.py" line="199"/>
         <source>(none)</source>
         <translation>（無）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="211"/>
+        <location filename="../import_pages.py" line="232"/>
         <source>{items} entries will be imported; {skipped} rows will be skipped.</source>
         <translation>將匯入 {items} 個條目；將略過 {skipped} 列。</translation>
     </message>
@@ -241,12 +242,12 @@
 <context>
     <name>Eta</name>
     <message>
-        <location filename="../pages/tuning_views.py" line="175"/>
+        <location filename="../pages/tuning_views.py" line="178"/>
         <source>about {n} s left</source>
         <translation>約剩 {n} 秒</translation>
     </message>
     <message>
-        <location filename="../pages/tuning_views.py" line="177"/>
+        <location filename="../pages/tuning_views.py" line="180"/>
         <source>about {n} min left</source>
         <translation>約剩 {n} 分鐘</translation>
     </message>
@@ -254,37 +255,37 @@
 <context>
     <name>FilesPage</name>
     <message>
-        <location filename="../import_pages.py" line="54"/>
+        <location filename="../import_pages.py" line="75"/>
         <source>Choose files</source>
         <translation>選擇檔案</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="55"/>
+        <location filename="../import_pages.py" line="76"/>
         <source>CSV, TSV, XLSX or JSONL files with a question and an answer column. You can also drop files onto the main window.</source>
         <translation>含有問題欄與解答欄的 CSV、TSV、XLSX 或 JSONL 檔案。也可以把檔案拖放到主視窗。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="58"/>
+        <location filename="../import_pages.py" line="79"/>
         <source>Add files…</source>
         <translation>加入檔案…</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="59"/>
+        <location filename="../import_pages.py" line="80"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="72"/>
+        <location filename="../import_pages.py" line="93"/>
         <source>Import spreadsheets</source>
         <translation>匯入試算表</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="73"/>
+        <location filename="../import_pages.py" line="94"/>
         <source>Spreadsheets ({patterns})</source>
         <translation>試算表（{patterns}）</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="87"/>
+        <location filename="../import_pages.py" line="108"/>
         <source>{name} — {items} entries, {skipped} rows skipped</source>
         <translation>{name} — {items} 個條目，略過 {skipped} 列</translation>
     </message>
@@ -390,62 +391,62 @@
         <translation>適配器紀錄</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="163"/>
+        <location filename="../pages/improve.py" line="166"/>
         <source>All angles</source>
         <translation>所有角度</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="179"/>
+        <location filename="../pages/improve.py" line="182"/>
         <source>query side</source>
         <translation>查詢端</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="179"/>
+        <location filename="../pages/improve.py" line="182"/>
         <source>both sides</source>
         <translation>雙端</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="200"/>
+        <location filename="../pages/improve.py" line="203"/>
         <source>Starting…</source>
         <translation>開始中…</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="217"/>
+        <location filename="../pages/improve.py" line="220"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="237"/>
+        <location filename="../pages/improve.py" line="240"/>
         <source>Done.</source>
         <translation>完成。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="239"/>
+        <location filename="../pages/improve.py" line="242"/>
         <source>Adapter {id} is now in use: {reason}.</source>
         <translation>適配器 {id} 已啟用：{reason}。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="240"/>
+        <location filename="../pages/improve.py" line="243"/>
         <source>Adapter {id} was kept aside: {reason}.</source>
         <translation>適配器 {id} 已保留但未啟用：{reason}。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="249"/>
+        <location filename="../pages/improve.py" line="251"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="254"/>
+        <location filename="../pages/improve.py" line="256"/>
         <source>Cancelled; the model in use is unchanged.</source>
         <translation>已取消；使用中的模型沒有變更。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="282"/>
+        <location filename="../pages/improve.py" line="284"/>
         <source>Using the base encoder.</source>
         <translation>使用基礎編碼器。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="283"/>
+        <location filename="../pages/improve.py" line="285"/>
         <source>Using adapter {id}.</source>
         <translation>使用適配器 {id}。</translation>
     </message>
@@ -549,37 +550,37 @@
 <context>
     <name>ItemTableModel</name>
     <message>
-        <location filename="../pages/library.py" line="53"/>
+        <location filename="../pages/library.py" line="54"/>
         <source>ID</source>
         <translation>編號</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="53"/>
+        <location filename="../pages/library.py" line="54"/>
         <source>Question</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="53"/>
+        <location filename="../pages/library.py" line="54"/>
         <source>Answer</source>
         <translation>解答</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="54"/>
+        <location filename="../pages/library.py" line="55"/>
         <source>Category</source>
         <translation>類別</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="54"/>
+        <location filename="../pages/library.py" line="55"/>
         <source>Source</source>
         <translation>來源</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="108"/>
+        <location filename="../pages/library.py" line="115"/>
         <source>typed in by hand</source>
         <translation>手動輸入</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="109"/>
+        <location filename="../pages/library.py" line="116"/>
         <source>{file}, row {row}</source>
         <translation>{file}，第 {row} 列</translation>
     </message>
@@ -587,72 +588,72 @@
 <context>
     <name>LibraryPage</name>
     <message>
-        <location filename="../pages/library.py" line="123"/>
+        <location filename="../pages/library.py" line="130"/>
         <source>Filter entries (Ctrl+F)…</source>
         <translation>篩選條目（Ctrl+F）…</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="127"/>
+        <location filename="../pages/library.py" line="134"/>
         <source>Add…</source>
         <translation>新增…</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="128"/>
+        <location filename="../pages/library.py" line="135"/>
         <source>Edit…</source>
         <translation>編輯…</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="129"/>
+        <location filename="../pages/library.py" line="136"/>
         <source>Delete</source>
         <translation>刪除</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="182"/>
+        <location filename="../pages/library.py" line="189"/>
         <source>All categories</source>
         <translation>所有類別</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="184"/>
+        <location filename="../pages/library.py" line="191"/>
         <source>(no category)</source>
         <translation>（無類別）</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="201"/>
+        <location filename="../pages/library.py" line="208"/>
         <source>{n} entries</source>
         <translation>{n} 個條目</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="202"/>
+        <location filename="../pages/library.py" line="209"/>
         <source>{shown} of {n} entries</source>
         <translation>{shown} / {n} 個條目</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="244"/>
+        <location filename="../pages/library.py" line="251"/>
         <source>Saving the entry…</source>
         <translation>正在儲存條目…</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="257"/>
+        <location filename="../pages/library.py" line="264"/>
         <source>Entry {id} saved.</source>
         <translation>條目 {id} 已儲存。</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="270"/>
+        <location filename="../pages/library.py" line="277"/>
         <source>Delete entry {id}, “{question}”?</source>
         <translation>要刪除條目 {id}「{question}」嗎？</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="272"/>
+        <location filename="../pages/library.py" line="279"/>
         <source>Delete these {n} entries?</source>
         <translation>要刪除這 {n} 個條目嗎？</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="273"/>
+        <location filename="../pages/library.py" line="280"/>
         <source>Delete entries</source>
         <translation>刪除條目</translation>
     </message>
     <message>
-        <location filename="../pages/library.py" line="279"/>
+        <location filename="../pages/library.py" line="286"/>
         <source>{n} entries deleted.</source>
         <translation>已刪除 {n} 個條目。</translation>
     </message>
@@ -660,166 +661,154 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="86"/>
+        <location filename="../main_window.py" line="91"/>
         <source>Ask</source>
         <translation>提問</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="90"/>
+        <location filename="../main_window.py" line="95"/>
         <source>Library</source>
         <translation>題庫</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="95"/>
+        <location filename="../main_window.py" line="100"/>
         <source>Improve retrieval</source>
         <translation>改善檢索</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="97"/>
+        <location filename="../main_window.py" line="102"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="109"/>
+        <location filename="../main_window.py" line="114"/>
         <source>Import…</source>
         <translation>匯入…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="110"/>
+        <location filename="../main_window.py" line="115"/>
         <source>Export…</source>
         <translation>匯出…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="111"/>
+        <location filename="../main_window.py" line="116"/>
         <source>Switch workspace…</source>
         <translation>切換工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="113"/>
+        <location filename="../main_window.py" line="118"/>
         <source>Settings…</source>
         <translation>設定…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="115"/>
+        <location filename="../main_window.py" line="120"/>
         <source>Quit</source>
         <translation>結束</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="117"/>
+        <location filename="../main_window.py" line="122"/>
         <source>Filter entries</source>
         <translation>篩選條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="118"/>
+        <location filename="../main_window.py" line="123"/>
         <source>Ask a question</source>
         <translation>提出問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="119"/>
+        <location filename="../main_window.py" line="124"/>
         <source>Open log folder</source>
         <translation>開啟記錄檔資料夾</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="120"/>
-        <location filename="../main_window.py" line="341"/>
+        <location filename="../main_window.py" line="125"/>
+        <location filename="../main_window.py" line="362"/>
         <source>About Patent Desk</source>
         <translation>關於 Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="122"/>
+        <location filename="../main_window.py" line="127"/>
         <source>Import spreadsheets (Ctrl+I)</source>
         <translation>匯入試算表（Ctrl+I）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="123"/>
+        <location filename="../main_window.py" line="128"/>
         <source>Export the entries to XLSX or CSV</source>
         <translation>將條目匯出為 XLSX 或 CSV</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="126"/>
+        <location filename="../main_window.py" line="131"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="135"/>
+        <location filename="../main_window.py" line="140"/>
         <source>&amp;Help</source>
         <translation>說明(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="138"/>
+        <location filename="../main_window.py" line="143"/>
         <source>Main</source>
         <translation>主要</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143"/>
+        <location filename="../main_window.py" line="148"/>
         <source>Workspace:</source>
         <translation>工作區：</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="167"/>
+        <location filename="../main_window.py" line="172"/>
         <source>Patent Desk</source>
         <translation>Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="191"/>
+        <location filename="../main_window.py" line="205"/>
         <source>Opening workspace…</source>
         <translation>正在開啟工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="215"/>
+        <location filename="../main_window.py" line="231"/>
         <source>{n} items in workspace &apos;{name}&apos;</source>
         <translation>工作區「{name}」共有 {n} 個條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="227"/>
+        <location filename="../main_window.py" line="248"/>
         <source>Wait until the workspace is open and no task is running, then import.</source>
         <translation>請等工作區開啟且沒有進行中的工作後再匯入。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236"/>
+        <location filename="../main_window.py" line="257"/>
         <source>Export entries</source>
         <translation>匯出條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="247"/>
+        <location filename="../main_window.py" line="268"/>
         <source>Exporting…</source>
         <translation>匯出中…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="255"/>
+        <location filename="../main_window.py" line="276"/>
         <source>Exported {n} entries to {path}</source>
         <translation>已匯出 {n} 個條目到 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="313"/>
+        <location filename="../main_window.py" line="334"/>
         <source>The new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="327"/>
+        <location filename="../main_window.py" line="348"/>
         <source>The log is in {path}</source>
         <translation>記錄檔位於 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="337"/>
+        <location filename="../main_window.py" line="358"/>
         <source>Patent Desk {version}
 
 Answers clients&apos; patent questions from your own Q&amp;A knowledge base, offline.</source>
         <translation>Patent Desk {version}
 
 以您自己的問答知識庫離線回答客戶的專利問題。</translation>
-    </message>
-    <message>
-        <source>Semantic search: {n}% ready</source>
-        <translation>語意搜尋：已完成 {n}%</translation>
-    </message>
-    <message>
-        <source>Semantic search: {stage}…</source>
-        <translation>語意搜尋：{stage}…</translation>
-    </message>
-    <message>
-        <source>Semantic search unavailable: {reason}</source>
-        <translation>語意搜尋無法使用：{reason}</translation>
     </message>
 </context>
 <context>
@@ -838,135 +827,150 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>ModelBox</name>
     <message>
-        <location filename="../pages/models.py" line="48"/>
+        <location filename="../pages/models.py" line="43"/>
+        <source>Use</source>
+        <translation>使用</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="51"/>
         <source>Name</source>
         <translation>名稱</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="49"/>
+        <location filename="../pages/models.py" line="52"/>
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="50"/>
+        <location filename="../pages/models.py" line="53"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="60"/>
+        <location filename="../pages/models.py" line="58"/>
+        <source>Installed</source>
+        <translation>已安裝</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="67"/>
         <source> (bundled)</source>
         <translation>（內建）</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="78"/>
+        <source>, default</source>
+        <translation>，預設</translation>
     </message>
 </context>
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../pages/models.py" line="73"/>
+        <location filename="../pages/models.py" line="88"/>
         <source>Language model (writes generated answers)</source>
         <translation>語言模型（撰寫生成回答）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="74"/>
+        <location filename="../pages/models.py" line="89"/>
         <source>Choose GGUF file…</source>
         <translation>選擇 GGUF 檔案…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="74"/>
+        <location filename="../pages/models.py" line="89"/>
         <source>Use bundled model</source>
         <translation>使用內建模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="75"/>
+        <location filename="../pages/models.py" line="90"/>
         <source>Sentence encoder (semantic search)</source>
         <translation>句向量編碼器（語意搜尋）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="76"/>
+        <location filename="../pages/models.py" line="91"/>
         <source>Choose encoder folder…</source>
         <translation>選擇編碼器資料夾…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="77"/>
+        <location filename="../pages/models.py" line="92"/>
         <source>Use bundled encoder</source>
         <translation>使用內建編碼器</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="79"/>
+        <location filename="../pages/models.py" line="94"/>
         <source>All cores</source>
         <translation>全部核心</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="81"/>
+        <location filename="../pages/models.py" line="96"/>
         <source> tokens</source>
         <translation> 個 token</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="83"/>
+        <location filename="../pages/models.py" line="98"/>
         <source>empty: the model on this computer</source>
         <translation>留空：使用本機上的模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="85"/>
+        <location filename="../pages/models.py" line="100"/>
         <source>An OpenAI-compatible server shared by several seats (llama.cpp server, vLLM, Ollama), e.g. http://192.168.1.20:8000/v1</source>
         <translation>多個座位共用的 OpenAI 相容伺服器（llama.cpp server、vLLM、Ollama），例如 http://192.168.1.20:8000/v1</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="87"/>
+        <location filename="../pages/models.py" line="102"/>
         <source>Apply</source>
         <translation>套用</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="88"/>
+        <location filename="../pages/models.py" line="103"/>
         <source>Language model settings (this workspace)</source>
         <translation>語言模型設定（此工作區）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="90"/>
+        <location filename="../pages/models.py" line="105"/>
         <source>Threads</source>
         <translation>執行緒</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="91"/>
+        <location filename="../pages/models.py" line="106"/>
         <source>Context size</source>
         <translation>上下文長度</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="92"/>
+        <location filename="../pages/models.py" line="107"/>
         <source>LLM server</source>
         <translation>LLM 伺服器</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="136"/>
+        <location filename="../pages/models.py" line="159"/>
         <source>Choose a GGUF language model</source>
         <translation>選擇 GGUF 語言模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="137"/>
+        <location filename="../pages/models.py" line="160"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="143"/>
+        <location filename="../pages/models.py" line="166"/>
         <source>Choose a sentence-transformers model folder</source>
         <translation>選擇 sentence-transformers 模型資料夾</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="153"/>
+        <location filename="../pages/models.py" line="176"/>
         <source>Checking the model…</source>
         <translation>正在檢查模型…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="168"/>
+        <location filename="../pages/models.py" line="190"/>
         <source>Model changed.</source>
         <translation>模型已變更。</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="186"/>
+        <location filename="../pages/models.py" line="208"/>
         <source>Saved; the language model uses them from its next answer.</source>
         <translation>已儲存；語言模型會從下一次回答開始使用。</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="189"/>
+        <location filename="../pages/models.py" line="211"/>
         <source>Connecting to the LLM server…</source>
         <translation>正在連線到 LLM 伺服器…</translation>
     </message>
@@ -1022,54 +1026,72 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>RunPage</name>
     <message>
-        <location filename="../import_pages.py" line="281"/>
+        <location filename="../import_pages.py" line="302"/>
         <source>Importing</source>
         <translation>匯入中</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="282"/>
-        <source>Each file's entries can be searched as soon as it is stored; semantic search follows in the background. Cancel keeps the files already imported.</source>
+        <location filename="../import_pages.py" line="303"/>
+        <source>Each file&apos;s entries can be searched as soon as it is stored; semantic search follows in the background. Cancel keeps the files already imported.</source>
         <translation>每個檔案儲存完成後，其條目即可搜尋；語意搜尋會在背景接著建立。取消時，已匯入完成的檔案會保留。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="284"/>
+        <location filename="../import_pages.py" line="306"/>
         <source>Starting…</source>
         <translation>開始中…</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="288"/>
+        <location filename="../import_pages.py" line="310"/>
         <source>File</source>
         <translation>檔案</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="288"/>
+        <location filename="../import_pages.py" line="310"/>
         <source>Added</source>
         <translation>新增</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="288"/>
+        <location filename="../import_pages.py" line="310"/>
         <source>Updated</source>
         <translation>更新</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="288"/>
+        <location filename="../import_pages.py" line="310"/>
         <source>Unchanged</source>
         <translation>未變更</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="289"/>
+        <location filename="../import_pages.py" line="311"/>
         <source>Skipped</source>
         <translation>略過</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="325"/>
+        <location filename="../import_pages.py" line="347"/>
         <source>Done: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped.</source>
         <translation>完成：新增 {added}、更新 {updated}、未變更 {unchanged}、略過 {skipped}。</translation>
     </message>
     <message>
-        <location filename="../import_pages.py" line="331"/>
+        <location filename="../import_pages.py" line="353"/>
         <source>The workspace now has {n} entries.</source>
         <translation>工作區現有 {n} 個條目。</translation>
+    </message>
+</context>
+<context>
+    <name>SemanticFill</name>
+    <message>
+        <location filename="../semantic_fill.py" line="64"/>
+        <source>Semantic search: {n}% ready</source>
+        <translation>語意搜尋：已完成 {n}%</translation>
+    </message>
+    <message>
+        <location filename="../semantic_fill.py" line="66"/>
+        <source>Semantic search: {stage}…</source>
+        <translation>語意搜尋：{stage}…</translation>
+    </message>
+    <message>
+        <location filename="../semantic_fill.py" line="77"/>
+        <source>Semantic search unavailable: {reason}</source>
+        <translation>語意搜尋無法使用：{reason}</translation>
     </message>
 </context>
 <context>
@@ -1133,25 +1155,27 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
         <translation>正在建立向量</translation>
     </message>
     <message>
-        <location filename="../stages.py" line="17"/>
+        <location filename="../stages.py" line="19"/>
         <source>Measuring search quality</source>
         <translation>正在評估檢索品質</translation>
     </message>
     <message>
-        <location filename="../stages.py" line="19"/>
+        <location filename="../stages.py" line="21"/>
         <source>Loading encoder</source>
         <translation>正在載入編碼器</translation>
     </message>
     <message>
-        <location filename="../stages.py" line="20"/>
+        <location filename="../stages.py" line="22"/>
         <source>Loading language model</source>
         <translation>正在載入語言模型</translation>
     </message>
     <message>
+        <location filename="../stages.py" line="17"/>
         <source>Storing</source>
         <translation>儲存中</translation>
     </message>
     <message>
+        <location filename="../stages.py" line="18"/>
         <source>Semantic search</source>
         <translation>語意搜尋</translation>
     </message>
