@@ -27,7 +27,7 @@ from core.models.remote_llm import URL_ENV, RemoteLLM
 from core.progress import Progress
 from core.records import ImportReport, ImportSource, Item
 from core.retrieve import Hit, Retriever, corpus_languages
-from core.store import open_workspace
+from core.store import measured, open_workspace
 from core.store.tuning import AdapterInfo, AdapterStore
 from core.tune.adapters import attach_stored
 from core.vectors import FillState
@@ -196,7 +196,7 @@ class Desk:
         state = self.semantic_state() if dense else None
         use_dense = state is not None and state.done > 0
         weight = None
-        if use_dense and self.ws.get_setting("fusion") is None:
+        if use_dense and measured.fusion(self.ws) is None:
             languages = encoder_source(self.ws.get_setting("models.encoder")).languages
             weight = PROVISIONAL_DENSE_WEIGHT if self.language() in languages else 0.0
         return Retriever(self.ws, self.encoder if use_dense else None, weight,
@@ -308,7 +308,7 @@ class Desk:
         """Re-measure how well each channel retrieves here, and what the encoder can read."""
         self._report("measuring search quality", 0, 1)
         self.measure_reading()
-        ratio = (self.ws.get_setting("encoder.unknown_ratio") or {}).get("ratio", 0.0)
+        ratio = measured.reading(self.ws).get("ratio", 0.0)
         retriever = self.retriever()
         calibrate_relevance(retriever)
         return calibrate_fusion(retriever, reads_workspace=ratio < UNKNOWN_WARN_RATIO)
@@ -320,9 +320,9 @@ class Desk:
         items = self.ws.get_items(self.ws.item_ids()[:300])
         sample = [f"{it.question} {it.answer}" for it in items]
         encoder = self.encoder
-        self.ws.set_setting("encoder.unknown_ratio", {
-            "encoder": encoder.id, "ratio": round(encoder.unknown_ratio(sample, base=True), 4),
-            "read_ratio": round(encoder.unknown_ratio(sample), 4)})
+        measured.save_reading(self.ws, encoder.id,
+                              round(encoder.unknown_ratio(sample, base=True), 4),
+                              round(encoder.unknown_ratio(sample), 4))
 
     # -- editing items by hand (core.library; the GUI's Library page) ------------------------
     def add_item(self, question: str, answer: str, category: str = "") -> Item:
@@ -383,7 +383,7 @@ class Desk:
         llm = self._llm.source if isinstance(self._llm, LocalLLM) else None
         problem = self.semantic_problem()
         return ([problem] if problem else []) + model_fit.warnings(self.glossary_problem,
-                                  self.ws.get_setting("encoder.unknown_ratio") or {},
+                                  measured.reading(self.ws),
                                   self._encoder.name if self._encoder else None, llm,
                                   self.language())
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from core import paths
 from core.augment import RuleAngles, SyntheticQuery
 from core.retrieve import Retriever, fuse
+from core.store import measured
 
 NOISE_MRR = 0.005
 RELEVANCE_MARGIN = 0.005
@@ -149,7 +150,8 @@ def calibrate_fusion(retriever: Retriever, sample: int = 150, reads_workspace: b
         dense_mrr=score(lambda lx, dn: dn), hybrid_mrr=scores[best],
         encoder=retriever.encoder.id, items=retriever.ws.count_items(),
         calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"))
-    retriever.ws.set_setting("fusion", result.as_dict())
+    details = {k: v for k, v in result.as_dict().items() if k != "dense_weight"}
+    measured.save_fusion(retriever.ws, best, "probes", **details)
     return result
 
 
@@ -174,7 +176,7 @@ def calibrate_relevance(retriever: Retriever, store: bool = True) -> float | Non
         return None
     cutoff = round(min(max(nearest) + RELEVANCE_MARGIN, 0.99), 4)
     if store:
-        retriever.ws.set_setting("relevance", {
+        retriever.ws.set_setting(measured.RELEVANCE, {
             "min_cosine": cutoff, "encoder": retriever.encoder.id, "off_topic": len(nearest)})
     return cutoff
 
@@ -185,7 +187,7 @@ def relevance_cutoff(retriever: Retriever, default: float, complete: bool = True
     `default` without a dense channel or off-topic probes."""
     if retriever.encoder is None:
         return default  # no dense channel: the cutoff is never consulted
-    stored = retriever.ws.get_setting("relevance") or {}
+    stored = retriever.ws.get_setting(measured.RELEVANCE) or {}
     if stored.get("encoder") != retriever.encoder.id:
         calibrated = calibrate_relevance(retriever, store=complete)
         return default if calibrated is None else calibrated

@@ -19,12 +19,11 @@ from pathlib import Path
 
 from core import paths
 from core.errors import PatentDeskError
-from core.text import fold, language_of
+from core.text import CJK_RUN_RE, fold, language_of
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _ACRONYM_RE = re.compile(r"\b[A-Z]{2,}[a-z]?\b", re.ASCII)  # PPH, AEPs
 _NUMBER_RE = re.compile(r"\b\w*\d\w*\b", re.ASCII)  # 2, 2024, A01B
-_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _POSSESSIVE_RE = re.compile(r"(?<=\w)['\u2019]s\b")
 _LONGEST = 5  # words in the longest English phrase matched
 # Words that carry no topic: a question is judged by how many of its other words are known.
@@ -161,10 +160,10 @@ class Glossary:
             return None
         if target == "zh":
             terms, known = self.chinese_terms(rest)
-            kept = _CJK_RUN_RE.findall(rest)  # Chinese already in the question
+            kept = CJK_RUN_RE.findall(rest)  # Chinese already in the question
         else:
             terms, known = self.english_terms(rest), 1.0
-            kept = _WORD_RE.findall(_CJK_RUN_RE.sub(" ", rest.lower()))
+            kept = _WORD_RE.findall(CJK_RUN_RE.sub(" ", rest.lower()))
         if not terms:
             return None
         parts = [query] if asked in languages else []

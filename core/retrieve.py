@@ -17,7 +17,7 @@ import numpy as np
 
 from core.glossary import Glossary, Translation
 from core.records import Item
-from core.store import Workspace
+from core.store import Workspace, measured
 from core.text import char_tokens, language_of
 
 MODES = ("hybrid", "lexical", "dense")
@@ -162,8 +162,7 @@ class Retriever:
     def dense_weight(self) -> float:
         if self.weight is not None:
             return self.weight if self.dense_ready else 0.0
-        fusion = self.ws.get_setting("fusion") or {}
-        return float(fusion.get("dense_weight", 0.0)) if self.dense_ready else 0.0
+        return measured.dense_weight(self.ws) if self.dense_ready else 0.0
 
     def lexical(self, query: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
         return self.ws.lexical_search(char_tokens(query), LEXICAL_WEIGHTS, k)

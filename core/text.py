@@ -16,9 +16,12 @@ from functools import lru_cache
 
 import opencc
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_RUN_RE = re.compile(rf"[{_CJK}]+|[0-9a-z]+")
-_CJK_RE = re.compile(rf"[{_CJK}]")
+# The one definition of "CJK character" (extension A, the unified block, compatibility forms).
+CJK_RANGES = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RUN_RE = re.compile(rf"[{CJK_RANGES}]+")
+_RUN_RE = re.compile(rf"[{CJK_RANGES}]+|[0-9a-z]+")
+_CJK_RE = re.compile(rf"[{CJK_RANGES}]")
+_UNIT_RE = re.compile(rf"[{CJK_RANGES}]|[^\W{CJK_RANGES}]+")
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -77,6 +80,11 @@ def cjk_ratio(text: str) -> float:
 def language_of(text: str) -> str:
     """'zh' when the text is mostly CJK, else 'en' (the two languages we ship prompts for)."""
     return "zh" if cjk_ratio(text) >= 0.3 else "en"
+
+
+def units(text: str) -> list[str]:
+    """The text's units in order: one CJK character, or one Latin/digit word."""
+    return _UNIT_RE.findall(text)
 
 
 def char_tokens(text: str) -> list[str]:

@@ -19,7 +19,7 @@ from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
 from core.models.remote_llm import RemoteLLM
 from core.retrieve import Retriever
-from core.store import Workspace
+from core.store import Workspace, measured
 from core.store.tuning import AdapterStore
 from core.tune.adapters import activate, attach_stored
 from core.tune.dataset import llm_fits
@@ -76,8 +76,7 @@ def tune(desk: OpenDesk, options: TuneOptions | None = None, llm_angles: str = "
     report.queries.llm_skipped = skipped or report.queries.llm_skipped
     desk.ensure_vectors()  # a new symmetric adapter re-reads the items
     if report.activated:  # re-embedding forgot the fusion weight measured on held-out
-        ws.set_setting("fusion", {"dense_weight": report.fusion_weight,
-                                  "source": "heldout", "adapter": report.adapter_id})
+        measured.save_fusion(ws, report.fusion_weight, "heldout", adapter=report.adapter_id)
         desk.measure_reading()  # the adapter may have taught the encoder characters
     return report
 
@@ -86,9 +85,9 @@ def default_tune_options(desk: OpenDesk, kind: str = "auto") -> TuneOptions:
     """What one click runs: see core.tune.loop.options_for."""
     from core.tune.loop import options_for
 
-    if desk.ws.get_setting("encoder.unknown_ratio") is None:
+    if not measured.reading(desk.ws):
         desk.refresh_quality()
-    ratio = (desk.ws.get_setting("encoder.unknown_ratio") or {}).get("ratio", 0.0)
+    ratio = measured.reading(desk.ws).get("ratio", 0.0)
     return options_for(kind, ratio)
 
 
@@ -99,8 +98,7 @@ def activate_adapter(desk: OpenDesk, adapter_id: int | None) -> None:
     desk.measure_reading()
     weight = info.metrics.get("fusion_weight") if info else None
     if weight is not None:
-        desk.ws.set_setting("fusion", {"dense_weight": weight, "source": "heldout",
-                                       "adapter": info.id if info else None})
+        measured.save_fusion(desk.ws, weight, "heldout", adapter=info.id if info else None)
     else:
         desk.refresh_quality()
 

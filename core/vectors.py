@@ -20,7 +20,7 @@ import numpy as np
 from core.errors import Cancelled, PatentDeskError
 from core.ingest.importer import document_text
 from core.records import NewItem
-from core.store import Workspace
+from core.store import Workspace, measured
 
 Progress = Callable[[str, int, int], None]
 STAGE = "semantic search"
@@ -158,8 +158,7 @@ def replace_vectors(ws: Workspace, encoder: DocumentEncoder, progress: Progress 
         if late:
             ws.put_vectors([it.id for it in late], encoder.encode_documents(
                 [document_text(NewItem(it.question, it.answer)) for it in late]))
-        ws.delete_setting("fusion")  # both were measured on the old vectors
-        ws.delete_setting("relevance")
+        measured.forget_vector_measurements(ws)
         if also is not None:
             also()
     return True

@@ -18,6 +18,7 @@ from core import paths
 from core.errors import InputError, WorkspaceError
 from core.store.backup import check_backup_file, copy_database, copy_pages, default_target
 from core.store.failures import busy_timeout, explain
+from core.store.measured import MEASURED_SETTINGS
 from core.store.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -151,7 +152,7 @@ def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None, li
 # it (the workspace being replaced keeps its own values; a new one starts without).
 MACHINE_SETTINGS = ("llm.url", "models.llm", "llm.n_ctx", "llm.n_threads")
 # Measured from the vectors and the index, which a restore rebuilds here.
-DERIVED_SETTINGS = ("fusion", "relevance", "encoder.unknown_ratio")
+DERIVED_SETTINGS = MEASURED_SETTINGS
 
 
 def _machine_settings(target: Path, name: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from core.errors import PatentDeskError
 from core.models.encoder import AdapterSpec, Encoder
-from core.store import Workspace
+from core.store import Workspace, measured
 from core.store.tuning import AdapterInfo, AdapterStore
 
 
@@ -48,5 +48,5 @@ def activate(ws: Workspace, adapter_id: int | None) -> AdapterInfo | None:
                                   f"(adapters: {known}); see: patent-desk adapters list")
     with ws.transaction():
         store.set_active(adapter_id)
-        ws.delete_setting("fusion")  # the dense channel changed: re-measure fusion
+        measured.forget_fusion(ws)
     return info

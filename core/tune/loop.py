@@ -16,7 +16,7 @@ from core.models.encoder import AdapterSpec, Encoder
 from core.models.llm import LocalLLM
 from core.models.vocab import free_slots, unknown_characters
 from core.retrieve import Retriever, fuse
-from core.store import Workspace
+from core.store import Workspace, measured
 from core.store.tuning import AdapterStore, QueryStore
 from core.tune.adapters import attach_stored, dump_weights
 from core.tune.dataset import QueryReport, build_queries
@@ -176,7 +176,7 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
     clock = time.monotonic()
     spec = AdapterSpec(config.kind, config.lora(), vocab=tuple(vocab))
     encoder.attach_adapter(spec, result.state)
-    reads = (ws.get_setting("encoder.unknown_ratio") or {}).get("ratio", 0.0) < UNREADABLE_RATIO
+    reads = measured.reading(ws).get("ratio", 0.0) < UNREADABLE_RATIO
     after, weight = _evaluate(base, encoder, ids, _docs_for(encoder, config.kind, docs, doc_texts),
                               held_texts, held_gold, reads)
     incumbent = before
@@ -198,8 +198,8 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
                                   metrics_out, dump_weights(result.state))
         if better:
             adapters.set_active(adapter_id)
-            ws.set_setting("fusion", {"dense_weight": weight, "source": "heldout",
-                                      "adapter": adapter_id, "encoder": encoder.id})
+            measured.save_fusion(ws, weight, "heldout", adapter=adapter_id,
+                                 encoder=encoder.id)
     # Leave the encoder as the workspace now is: the winner attached.
     winner = adapter_id if better else (active.id if active else None)
     if winner is None:
