@@ -246,7 +246,7 @@ def _check_stats(queries, stats, roles, item: Item) -> None:
     assert list(stats) == list(roles)
     for role, s in stats.items():
         assert s.kept + sum(s.dropped.values()) == s.generated
-        assert set(s.dropped) <= {*REASONS, "echo"}
+        assert set(s.dropped) <= {*REASONS, "echo", "injected"}
         assert s.tokens >= 0 and s.seconds > 0
         assert s.kept == sum(1 for q in queries if q.angle == role)
     assert all(q.angle in roles and q.item_id == item.id for q in queries)

@@ -28,12 +28,14 @@ from functools import lru_cache
 from typing import Protocol
 
 from core.augment.filters import filter_queries, normalise, parse_llm_output
+from core.augment.injection import InjectionFilter
 from core.augment.rules import SyntheticQuery
 from core.errors import Cancelled
 from core.paths import resource_dir
 from core.prompt_safety import COMMON_CONTROL, as_data
 from core.records import Item
 from core.text import clean, language_of, traditional_script
+from core.text import units as text_units
 
 ROLES = ("concept", "keyword", "fact", "spelling", "web_search")
 ANSWER_CHARS = 400
@@ -49,7 +51,6 @@ _PLACEHOLDER = re.compile(r"\{(question|answer|k)\}")
 _LABEL = re.compile(r"^\s*(知識庫問題|原問題|參考答案|答案|問題|查詢|關鍵字查詢|搜尋查詢|"
                     r"Knowledge-base question|Its answer|Question|Answer|Query)\s*[:：]\s*",
                     re.IGNORECASE)
-_UNIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u3400-\u9fff\uf900-\ufaff]+")
 
 
 class ChatModel(Protocol):
@@ -118,7 +119,7 @@ def unlabel(candidate: str) -> str:
 def unit_bigrams(text: str) -> set[tuple[str, str]]:
     """Adjacent pairs of units, a unit being one CJK character or one Latin/digit word:
     character pairs would make any short English query look copied from an English prompt."""
-    units = _UNIT.findall(normalise(text))
+    units = text_units(normalise(text))
     return set(zip(units, units[1:], strict=False))
 
 
@@ -168,7 +169,8 @@ class LLMAngles:
 
         `existing` holds queries the item already has (e.g. rule angles); near-duplicates of
         them, of queries kept for earlier roles and of the answer are dropped, and so are
-        echoes of the prompt's instructions (reason "echo", on top of filters.REASONS).
+        echoes of the prompt's instructions (reason "echo", on top of filters.REASONS) and
+        of instructions planted in the item (reason "injected", core.augment.injection).
         `cancel` is checked before each call, so a cancelled job stops within one generation."""
         roles = tuple(roles)
         for role in roles:
@@ -177,6 +179,7 @@ class LLMAngles:
         language = language_of(item.question)
         script = traditional_script(item.question)
         seen = [clean(text) for text in existing]
+        planted = InjectionFilter(item.question, item.answer)
         queries: list[SyntheticQuery] = []
         stats: dict[str, AngleStats] = {}
         for role in roles:
@@ -186,10 +189,12 @@ class LLMAngles:
             candidates = [script(c) for c in map(unlabel, parse_llm_output(reply)) if c]
             instructions = unit_bigrams(self.instructions(item, role))
             echoes = [c for c in candidates if is_echo(c, instructions)]
-            report = filter_queries([c for c in candidates if c not in echoes], item.question,
-                                    language, existing=[*seen, item.answer])
-            if echoes:
-                report.dropped["echo"] += len(echoes)
+            injected = [c for c in candidates if c not in echoes and planted.rejects(c)]
+            report = filter_queries([c for c in candidates if c not in (*echoes, *injected)],
+                                    item.question, language, existing=[*seen, item.answer])
+            for reason, dropped in (("echo", echoes), ("injected", injected)):
+                if dropped:
+                    report.dropped[reason] += len(dropped)
             tokens = self.llm.count_tokens(reply) if reply else 0
             self.total_tokens += tokens
             self.total_seconds += seconds
