@@ -147,3 +147,38 @@ def test_models_page_sets_and_refuses_a_server(qtbot, server_url: str,
     wait_idle(qtbot, window)
     assert window.desk.llm_url() is None
     window.close()
+
+
+CONFIGURED_SCRIPT = '''
+import json, sys
+from core.cli import main
+
+for argv in json.loads(sys.argv[1]):
+    print("exit", argv[0], main(argv), flush=True)
+'''
+
+
+def test_a_configured_server_is_the_only_host_reached(server_url: str, english_faq: Path,
+                                                      tmp_path: Path):
+    """README: no connection is made unless the user configures a server, and then only to
+    it. Every attempt of import, search, set-llm-url and a generated answer is recorded."""
+    from tests.net_guard import attempts, guarded_env
+
+    port = server_url.split(":")[2].split("/")[0]
+    env, log = guarded_env(tmp_path, allow=[f"127.0.0.1:{port}"])
+    env["PATENT_DESK_HOME"] = str(tmp_path / "home")
+    script = tmp_path / "configured.py"
+    script.write_text(CONFIGURED_SCRIPT, "utf-8")
+    commands = [["import", str(english_faq)], ["search", "patent term"],
+                ["models", "set-llm-url", server_url],
+                ["ask", "How long does an invention patent last?", "--mode", "generate"]]
+    result = subprocess.run([sys.executable, str(script), json.dumps(commands)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=600, check=False)
+    assert [line.split()[-1] for line in result.stdout.splitlines()
+            if line.startswith("exit ")] == ["0"] * len(commands), result.stderr[-3000:]
+    tried = attempts(log)
+    assert tried, "the guard saw no connection to the configured server"
+    assert all(allowed for _kind, _target, allowed in tried), tried
+    assert {target for _kind, target, _allowed in tried if _kind == "connect"} == {
+        f"('127.0.0.1', {port})"}
