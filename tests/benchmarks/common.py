@@ -38,6 +38,7 @@ class Profile:
     corpus_rows: int | None = None          # None: the whole demo corpus (725 items)
     tune_epochs: int | None = None          # None: the app's default
     max_train: int | None = None            # cap on training queries (None: all of them)
+    llm_budget_s: float | None = None       # LLM-angle time per tuning run (None: the app's)
     ablation_files: tuple[str, ...] = SMALL_FILES
     ablation_rows: int | None = None
     ablation_epochs: int | None = None
@@ -86,7 +87,8 @@ PROFILES = {
                "100,000; search stops at 100k items; LLM speed uses 1 item x 1 role, 64 "
                "tokens.",)),
     "tiny": Profile(
-        name="tiny", corpus_rows=30, tune_epochs=1, max_train=32, ablation_rows=30,
+        name="tiny", corpus_rows=30, tune_epochs=1, max_train=32, llm_budget_s=15,
+        ablation_rows=30,
         ablation_epochs=1, ablation_max_train=32,
         ablation_files=("patent_qa.csv", "utility_model_report_qa.csv"),
         ablations=(), generate_sample=0, speed_corpus_rows=30, synthetic_rows=200,
@@ -94,8 +96,8 @@ PROFILES = {
         search_sizes=(1_000,), search_queries=10, llm_roles=("keyword",), llm_max_tokens=8,
         llm_threads=1,
         notes=("Tiny mode (a smoke test, numbers mean nothing): 30 items, 1 epoch on at most "
-               "32 training queries, one ablation run, 1k search items, no answer "
-               "generation.",)),
+               "32 training queries, 15 s of LLM angles, one ablation run, 1k search items, "
+               "no answer generation.",)),
 }
 
 

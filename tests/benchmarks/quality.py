@@ -27,7 +27,8 @@ ROWS = ("lexical", "base dense", "base hybrid", "tuned dense", "tuned hybrid")
 
 
 def _cap(profile: Profile) -> dict[str, Any]:
-    return {"max_train": profile.max_train} if profile.max_train is not None else {}
+    caps = {"max_train": profile.max_train, "llm_budget_s": profile.llm_budget_s}
+    return {k: v for k, v in caps.items() if v is not None}
 
 
 def load_encoder() -> Any:
