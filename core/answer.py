@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from core import paths
+from core.citation_check import attribute
 from core.models.llm import LocalLLM
 from core.prompt_safety import COMMON_CONTROL, as_data
 from core.retrieve import Hit, Retriever
@@ -54,12 +55,14 @@ class Answer:
     prompt_tokens: int | None = None  # generate: the prompt's size, sources included
     seconds: float | None = None  # generate: how long the model took to answer
     removed_citations: int = 0  # generate: markers naming no source, taken out of the text
+    corrected_citations: int = 0  # generate: markers re-pointed or added (core.citation_check)
 
     def as_dict(self) -> dict[str, object]:
         return {"answer": self.text, "mode": self.mode, "model": self.model,
                 "citations": self.citations, "results": [h.as_dict() for h in self.hits],
                 "searched_as": self.searched_as, "prompt_tokens": self.prompt_tokens,
-                "seconds": self.seconds, "removed_citations": self.removed_citations}
+                "seconds": self.seconds, "removed_citations": self.removed_citations,
+                "corrected_citations": self.corrected_citations}
 
     def source(self, number: int) -> Hit | None:
         """The entry a citation [number] in the text refers to."""
@@ -153,10 +156,12 @@ def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
     reply, removed = _stream_answer(llm.stream_chat(messages, max_tokens=REPLY_TOKENS),
                                     len(sources), on_token, None if script is str else script)
     seconds = round(time.monotonic() - started, 2)
+    reply, corrected = attribute(reply, [f"{h.item.question}\n{h.item.answer[:MAX_SOURCE_CHARS]}"
+                                         for h in sources])
     text, numbers, _ = checked_citations(reply, len(sources))
     return Answer(text, "generate", llm.name, [sources[n - 1].item.id for n in numbers],
                   hits, sources, prompt_tokens=size, seconds=seconds,
-                  removed_citations=removed)
+                  removed_citations=removed, corrected_citations=corrected)
 
 
 def _stream_answer(stream: Iterator[str], n_sources: int,

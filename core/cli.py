@@ -108,6 +108,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             return 0
         if streaming:
             print()
+            if result.corrected_citations:  # what was streamed named another source
+                print(f"\n(citations corrected to the sources the text quotes)\n{result.text}")
         else:
             print(result.text)
         if result.mode == "generate" and result.sources:

@@ -46,7 +46,8 @@ def test_extract_quotes_the_official_answer_with_its_citation(data_home: Path,
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert set(answer) == {"answer", "mode", "model", "citations", "results", "searched_as",
-                           "prompt_tokens", "seconds", "removed_citations", "semantic_ready"}
+                           "prompt_tokens", "seconds", "removed_citations", "corrected_citations",
+                           "semantic_ready"}
     assert answer["semantic_ready"] == 1.0
     assert answer["searched_as"] is None  # a Chinese question on a Chinese workspace
     assert answer["mode"] == "extract" and "verbatim" in answer["model"]

@@ -104,7 +104,12 @@
         <translation>回答來源：{model}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="200"/>
+        <location filename="../pages/ask.py" line="201"/>
+        <source>{n} citation(s) corrected to the source the text quotes</source>
+        <translation>已將 {n} 處引用改為內文實際引述的來源</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="204"/>
         <source>searched as: {terms}</source>
         <translation>以詞彙表譯為：{terms}</translation>
     </message>
@@ -119,17 +124,17 @@
         <translation>已移除 {n} 個不對應任何來源的引用標記</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="231"/>
+        <location filename="../pages/ask.py" line="235"/>
         <source>Entry {id} is no longer in this workspace.</source>
         <translation>條目 {id} 已不在此工作區中。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="243"/>
+        <location filename="../pages/ask.py" line="247"/>
         <source>Answer and sources copied.</source>
         <translation>已複製回答與出處。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="203"/>
+        <location filename="../pages/ask.py" line="207"/>
         <source>semantic search: {n}% ready</source>
         <translation>語意搜尋已完成 {n}%</translation>
     </message>
@@ -1079,17 +1084,17 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>SemanticFill</name>
     <message>
-        <location filename="../semantic_fill.py" line="64"/>
+        <location filename="../semantic_fill.py" line="65"/>
         <source>Semantic search: {n}% ready</source>
         <translation>語意搜尋：已完成 {n}%</translation>
     </message>
     <message>
-        <location filename="../semantic_fill.py" line="66"/>
+        <location filename="../semantic_fill.py" line="67"/>
         <source>Semantic search: {stage}…</source>
         <translation>語意搜尋：{stage}…</translation>
     </message>
     <message>
-        <location filename="../semantic_fill.py" line="77"/>
+        <location filename="../semantic_fill.py" line="78"/>
         <source>Semantic search unavailable: {reason}</source>
         <translation>語意搜尋無法使用：{reason}</translation>
     </message>

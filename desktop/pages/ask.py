@@ -196,6 +196,10 @@ class AskPage(QWidget):
         if result.removed_citations:
             status += " · " + self.tr("{n} citation(s) naming no source were removed").format(
                 n=result.removed_citations)
+        if result.corrected_citations:
+            status += " · " + self.tr(
+                "{n} citation(s) corrected to the source the text quotes").format(
+                n=result.corrected_citations)
         if result.searched_as:  # an English question on a Chinese workspace, say
             status += " · " + self.tr("searched as: {terms}").format(terms=result.searched_as)
         state = self.host.desk.semantic_state() if self.host.desk is not None else None
