@@ -5,6 +5,7 @@ search, ask, evaluation, tuning, workspace management and `migrate-store` behave
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -219,3 +220,59 @@ def test_the_settings_dialog_chooses_the_store(qtbot, pg_url: str, monkeypatch):
     again.store.clear()
     again.accept()
     assert shared_setting("store") is None and workspaces.list_workspaces() == []
+
+
+def _vectors(url: str, workspace: str) -> dict[int, str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(f'SELECT item_id, embedding::text FROM "patent_desk:{workspace}"'
+                            ".item_vectors").fetchall()
+    return dict(rows)
+
+
+def test_two_seats_share_one_workspace_and_redo_nothing(pg_url: str, tmp_path: Path):
+    """Two computers (two processes, each with its own data folder) on one PostgreSQL
+    workspace: one imports while the other searches, then one tunes while the other imports.
+    Every row is stored once, every item has one vector, and no seat re-embeds the other's."""
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).with_name("patent-desk"))
+    env = {**os.environ, "PATENT_DESK_STORE": pg_url}
+    seats = {name: {**env, "PATENT_DESK_HOME": str(tmp_path / name)} for name in ("a", "b")}
+    second, first = SMALL  # the technical-report file holds QUESTION
+
+    def start(seat: str, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([exe, *args, "--workspace", "office"], env=seats[seat],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    importing = start("a", "import", str(first))
+    searches = []
+    while importing.poll() is None or not searches:
+        searched = start("b", "search", QUESTION, "--mode", "lexical", "--json")
+        out, err = searched.communicate(timeout=300)
+        if searched.returncode == 2 and "is empty; import a spreadsheet first" in err:
+            continue  # before the first batch is committed: said in one line
+        assert searched.returncode == 0 and "Traceback" not in err, err
+        searches.append(json.loads(out)["results"])
+    assert importing.wait(timeout=600) == 0, importing.stderr.read()
+    assert searches[-1] and searches[-1][0]["question"].startswith("新型專利技術報告")
+    before = _vectors(pg_url, "office")
+    assert len(before) == 26  # the import filled its vectors
+
+    tuning = start("a", "tune", "--kind", "query", "--epochs", "1", "--max-train", "32",
+                   "--llm-angles", "off")
+    adding = start("b", "import", str(second))
+    for proc in (tuning, adding):
+        _out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0 and "Traceback" not in err, err
+    after = _vectors(pg_url, "office")
+    assert len(after) == 36 and {k: after[k] for k in before} == before  # nothing redone
+    listed = run_cli("adapters", "list", "--workspace", "office", "--json",
+                     home=tmp_path / "b", env={"PATENT_DESK_STORE": pg_url})
+    assert len(json.loads(listed.stdout)["adapters"]) == 1, listed.stderr
+    found = run_cli("search", QUESTION, "--workspace", "office", "--json",
+                    home=tmp_path / "b", env={"PATENT_DESK_STORE": pg_url})
+    questions = [r["question"] for r in json.loads(found.stdout)["results"]]
+    assert questions[0].startswith("新型專利技術報告") and len(set(questions)) == len(questions)
