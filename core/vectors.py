@@ -19,10 +19,10 @@ import numpy as np
 
 from core.errors import Cancelled, PatentDeskError
 from core.ingest.importer import document_text
+from core.progress import Progress
 from core.records import NewItem
 from core.store import Workspace, measured
 
-Progress = Callable[[str, int, int], None]
 STAGE = "semantic search"
 # Small enough that a Cancel, or a question asked meanwhile, waits a fraction of a second;
 # large enough that a commit per batch costs nothing measurable.

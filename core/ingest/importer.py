@@ -7,15 +7,13 @@ commits, and core.vectors fills their vectors in behind it, batch by batch."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import Cancelled
 from core.ingest import parse_file, question_key
+from core.progress import Progress
 from core.records import ImportReport, NewItem
 from core.store import ItemChange, Workspace
-
-Progress = Callable[[str, int, int], None]
 
 
 def document_text(item: NewItem) -> str:

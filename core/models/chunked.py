@@ -18,17 +18,16 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from core.errors import Cancelled, ModelError
 from core.models.gguf import check_complete
+from core.progress import Progress
 
 BLOCK = 1 << 20
 _REPORT_EVERY = 16 * BLOCK  # progress calls: ~30 for the 0.5B model, not one per block
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ import numpy as np
 
 from core.errors import Cancelled, ModelError
 from core.models.registry import ModelSource, ready
+from core.progress import Progress
 from core.text import fold
-
-Progress = Callable[[str, int, int], None]
 
 # Never reach for a hub: every model is a local folder.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -7,7 +7,6 @@ rebuilt in the target's own form. One transaction: a failed copy leaves no half 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,12 +15,12 @@ import sqlean as sqlite3
 
 from core import paths
 from core.errors import InputError, WorkspaceError
+from core.progress import Progress
 from core.store.backup import check_backup_file, copy_database, copy_pages, default_target
 from core.store.failures import busy_timeout, explain
 from core.store.measured import MEASURED_SETTINGS
 from core.store.workspace import Workspace
 
-Progress = Callable[[str, int, int], None]
 _ITEMS = ("id, question, answer, category, question_key, content_hash, source_file, source_row,"
           " extra, imported_at, updated_at")
 # Tables copied row for row after the items they refer to.

@@ -8,19 +8,19 @@ import hashlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.augment import RuleAngles
 from core.errors import Cancelled, ModelError
 from core.models.llm import LocalLLM
 from core.models.registry import ModelSource
+from core.progress import Progress
 from core.records import Item
 from core.store import Workspace
 from core.store.tuning import QueryStore
 from core.text import language_of
 
-Progress = Callable[[str, int, int], None]
 RULES_MODEL = "rules-v2"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -15,6 +14,7 @@ from core.evaluate import FUSION_GRID, choose_weight, metrics, rank_of
 from core.models.encoder import AdapterSpec, Encoder
 from core.models.llm import LocalLLM
 from core.models.vocab import free_slots, unknown_characters
+from core.progress import Progress
 from core.retrieve import Retriever, fuse
 from core.store import Workspace, measured
 from core.store.tuning import AdapterStore, QueryStore
@@ -22,8 +22,6 @@ from core.tune.adapters import attach_stored, dump_weights
 from core.tune.dataset import QueryReport, build_queries
 from core.tune.negatives import mine_negatives
 from core.tune.trainer import TrainConfig, train_adapter
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

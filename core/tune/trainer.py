@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,8 +22,7 @@ import torch
 from core.errors import Cancelled
 from core.evaluate import Metrics, metrics
 from core.models.encoder import AdapterSpec, Encoder
-
-Progress = Callable[[str, int, int], None]
+from core.progress import Progress
 
 
 @dataclass(frozen=True)
