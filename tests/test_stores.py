@@ -247,17 +247,21 @@ def test_two_seats_share_one_workspace_and_redo_nothing(pg_url: str, tmp_path: P
         return subprocess.Popen([exe, *args, "--workspace", "office"], env=seats[seat],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    importing = start("a", "import", str(first))
-    searches = []
-    while importing.poll() is None or not searches:
+    def search() -> list[dict] | None:
         searched = start("b", "search", QUESTION, "--mode", "lexical", "--json")
         out, err = searched.communicate(timeout=300)
         if searched.returncode == 2 and "is empty; import a spreadsheet first" in err:
-            continue  # before the first batch is committed: said in one line
+            return None  # before the first batch is committed: said in one line
         assert searched.returncode == 0 and "Traceback" not in err, err
-        searches.append(json.loads(out)["results"])
-    assert importing.wait(timeout=600) == 0, importing.stderr.read()
-    assert searches[-1] and searches[-1][0]["question"].startswith("新型專利技術報告")
+        return json.loads(out)["results"]
+
+    importing = start("a", "import", str(first))  # both seats open the new workspace at once
+    while importing.poll() is None:
+        search()
+    _out, err = importing.communicate()
+    assert importing.returncode == 0, err
+    found = search()
+    assert found and found[0]["question"].startswith("新型專利技術報告")
     before = _vectors(pg_url, "office")
     assert len(before) == 26  # the import filled its vectors
 
@@ -276,3 +280,31 @@ def test_two_seats_share_one_workspace_and_redo_nothing(pg_url: str, tmp_path: P
                     home=tmp_path / "b", env={"PATENT_DESK_STORE": pg_url})
     questions = [r["question"] for r in json.loads(found.stdout)["results"]]
     assert questions[0].startswith("新型專利技術報告") and len(set(questions)) == len(questions)
+
+
+OPEN_AT_ONCE = '''
+import sys, time
+from core.store.postgres import PgWorkspace
+
+start = float(sys.argv[2])
+while time.time() < start:  # every process opens at the same moment
+    pass
+PgWorkspace(sys.argv[1], "new-office").close()
+'''
+
+
+def test_seats_opening_a_new_workspace_at_once_all_get_it(pg_url: str):
+    """Each seat creates the pgvector extension and the workspace's schema when it finds
+    none: before they took turns, three of four seats opening a new workspace at the same
+    moment failed on the others' schema ("duplicate key ... pg_namespace")."""
+    import subprocess
+    import sys
+    import time
+
+    start = str(time.time() + 3)
+    seats = [subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, pg_url, start],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    for seat in seats:
+        _out, err = seat.communicate(timeout=120)
+        assert seat.returncode == 0, err[-2000:]

@@ -63,7 +63,9 @@ def connect(url: str) -> Any:
         raise WorkspaceError(f"cannot reach the PostgreSQL store {safe_url(url)}: "
                              f"{_first_line(exc)}; {_FIX}") from None
     try:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        with conn.transaction():  # seats connecting at once to a new database take turns
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('patent_desk:extension'))")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
     except psycopg.Error as exc:
         conn.close()
         raise WorkspaceError(f"the PostgreSQL store {safe_url(url)} has no pgvector "
@@ -159,6 +161,9 @@ class PgWorkspace(Workspace):
         self.db = PgConnection(conn)  # type: ignore[assignment]
         try:
             with conn.transaction():
+                # Two seats opening a new workspace at once would both create its tables
+                # (one fails on the other's): the workspace's write lock makes them take turns.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_schema(name),))
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
                 conn.execute(sql.SQL("SET search_path TO {}, public").format(schema))
                 _migrate(conn)
