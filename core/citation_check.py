@@ -39,7 +39,7 @@ def attribute(text: str, sources: Sequence[str]) -> tuple[str, int]:
     """`text` with its [n] markers checked against `sources` (source n is sources[n - 1],
     every marker already naming one of them), and how many markers were changed or added."""
     known = [_tokens(s) for s in sources]
-    if len(known) < 1:
+    if not known:
         return text, 0
     changed = 0
     sentences = _SENTENCE.findall(text)
@@ -72,9 +72,9 @@ def _cite_quoted(sentences: list[str], known: list[set[str]]) -> int:
     if covers[best - 1] < QUOTES or any(covers[n - 1] > covers[best - 1] - MARGIN
                                          for n in cited):
         return 0  # it cites a source that holds the text about as well
-    scored = [(_cover(_tokens(s), known[best - 1]) if len(_tokens(s)) >= MIN_TOKENS else 0.0, i)
-              for i, s in enumerate(sentences)]
-    _score, at = max(scored)
+    tokens = [_tokens(s) for s in sentences]
+    _score, at = max((_cover(t, known[best - 1]) if len(t) >= MIN_TOKENS else 0.0, i)
+                     for i, t in enumerate(tokens))
     body = sentences[at].rstrip("\n")
     sentences[at] = f"{body}[{best}]" + sentences[at][len(body):]
     return 1

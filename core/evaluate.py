@@ -176,8 +176,7 @@ def calibrate_relevance(retriever: Retriever, store: bool = True) -> float | Non
         return None
     cutoff = round(min(max(nearest) + RELEVANCE_MARGIN, 0.99), 4)
     if store:
-        retriever.ws.set_setting(measured.RELEVANCE, {
-            "min_cosine": cutoff, "encoder": retriever.encoder.id, "off_topic": len(nearest)})
+        measured.save_relevance(retriever.ws, cutoff, retriever.encoder.id, len(nearest))
     return cutoff
 
 
@@ -187,7 +186,7 @@ def relevance_cutoff(retriever: Retriever, default: float, complete: bool = True
     `default` without a dense channel or off-topic probes."""
     if retriever.encoder is None:
         return default  # no dense channel: the cutoff is never consulted
-    stored = retriever.ws.get_setting(measured.RELEVANCE) or {}
+    stored = measured.relevance(retriever.ws)
     if stored.get("encoder") != retriever.encoder.id:
         calibrated = calibrate_relevance(retriever, store=complete)
         return default if calibrated is None else calibrated

@@ -32,6 +32,18 @@ def save_fusion(ws: Workspace, dense_weight: float, source: str, **details: Any)
     ws.set_setting(FUSION, {"dense_weight": dense_weight, "source": source, **details})
 
 
+def relevance(ws: Workspace) -> dict[str, Any]:
+    """The relevance cutoff of grounded answers ({} until measured): "min_cosine", and the
+    "encoder" it was measured for."""
+    value = ws.get_setting(RELEVANCE)
+    return value if isinstance(value, dict) else {}
+
+
+def save_relevance(ws: Workspace, min_cosine: float, encoder_id: str, off_topic: int) -> None:
+    ws.set_setting(RELEVANCE, {"min_cosine": min_cosine, "encoder": encoder_id,
+                               "off_topic": off_topic})
+
+
 def forget_fusion(ws: Workspace) -> None:
     """The dense channel changed (another adapter): the weight must be measured again."""
     ws.delete_setting(FUSION)

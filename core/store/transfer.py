@@ -150,8 +150,6 @@ def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None, li
 # What points this computer at servers and files: a backup made elsewhere must not redirect
 # it (the workspace being replaced keeps its own values; a new one starts without).
 MACHINE_SETTINGS = ("llm.url", "models.llm", "llm.n_ctx", "llm.n_threads")
-# Measured from the vectors and the index, which a restore rebuilds here.
-DERIVED_SETTINGS = MEASURED_SETTINGS
 
 
 def _machine_settings(target: Path, name: str) -> dict[str, Any]:
@@ -175,7 +173,7 @@ def _adopt(ws: Workspace, machine: dict[str, Any]) -> list[str]:
     with ws.transaction():
         ws.rebuild_lexical_index()
         ws.drop_vectors()
-        for key in (*MACHINE_SETTINGS, *DERIVED_SETTINGS):
+        for key in (*MACHINE_SETTINGS, *MEASURED_SETTINGS):  # measured on vectors rebuilt here
             ws.delete_setting(key)
         for key, value in machine.items():
             ws.set_setting(key, value)
