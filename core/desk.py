@@ -6,7 +6,6 @@ Models load lazily (the encoder costs seconds, the LLM more) and only once per D
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,22 +13,19 @@ from typing import TYPE_CHECKING
 
 from core import answer as answering
 from core import library, llm_settings, logs, model_fit, paths, tuning_session, vectors
+from core.encoder_choice import EncoderChoice
 from core.errors import ModelError, WorkspaceError
 from core.evaluate import FusionCalibration, calibrate_fusion, calibrate_relevance, relevance_cutoff
 from core.glossary import Glossary, load_glossary
 from core.ingest.importer import import_file
-from core.models import ModelSource, encoder_source, llm_source
-from core.models.catalogue import ENCODERS
+from core.models import encoder_source, llm_source
 from core.models.encoder import Encoder
+from core.models.light import LightEncoder
 from core.models.llm import LocalLLM
-from core.models.registry import BUNDLED_PREFIX
-from core.models.remote_llm import URL_ENV, RemoteLLM
 from core.progress import Progress
 from core.records import ImportReport, ImportSource, Item
 from core.retrieve import Hit, Retriever, corpus_languages
 from core.store import measured, open_workspace
-from core.store.tuning import AdapterInfo, AdapterStore
-from core.tune.adapters import attach_stored
 from core.vectors import FillState
 from core.workspaces import workspace_exists
 
@@ -39,7 +35,7 @@ if TYPE_CHECKING:
 # Re-exported: the CLI and tests reach it as core.desk.require_items.
 require_items = tuning_session.require_items
 
-LLM = LocalLLM | RemoteLLM
+LLM = llm_settings.LLM
 
 DEMO = "demo"
 UNKNOWN_WARN_RATIO = model_fit.UNKNOWN_WARN_RATIO
@@ -62,10 +58,10 @@ class Desk:
         self.ws = open_workspace(workspace)
         self.progress = progress
         self.cancel = cancel
-        self._encoder = encoder
+        self.models = EncoderChoice(self.ws, encoder,
+                                    lambda: self._report("loading encoder", 0, 1))
         self._llm = llm
         self._languages: tuple[int, list[str]] | None = None  # (item count, languages)
-        self._keep_embedded_encoder()
         if seed_demo:
             self.import_files(paths.demo_files(), fill=fill)
 
@@ -79,18 +75,6 @@ class Desk:
         self.close()
 
     # -- models -----------------------------------------------------------------------------
-    def _keep_embedded_encoder(self) -> None:
-        """A workspace embedded with a bundled encoder that is no longer the default keeps it:
-        following the new default would silently re-embed it and orphan its adapters.
-        Moving to the new one is the user's explicit choice (set_model)."""
-        if self.ws.get_setting("models.encoder") is not None:
-            return
-        embedded = (self.ws.vector_encoder() or "").split("+adapter:")[0]
-        name = embedded.removeprefix(BUNDLED_PREFIX)
-        if (embedded.startswith(BUNDLED_PREFIX) and name in ENCODERS
-                and embedded != encoder_source(None).id):
-            self.ws.set_setting("models.encoder", embedded)
-
     @functools.cached_property
     def _glossary_loaded(self) -> tuple[Glossary, str | None]:
         return load_glossary()
@@ -107,59 +91,29 @@ class Desk:
 
     @property
     def encoder(self) -> Encoder:
-        """The workspace's encoder, with its active adapter attached."""
-        if self._encoder is None:
-            self._report("loading encoder", 0, 1)
-            self._encoder = Encoder(encoder_source(self.ws.get_setting("models.encoder")))
-        active = self._active_adapter()
-        wanted = active.id if active else None
-        current = self._encoder.adapter.id if self._encoder.adapter else None
-        if wanted != current:
-            if active is None:
-                self._encoder.detach_adapter()
-            else:
-                attach_stored(self._encoder, self.ws, active)
-        return self._encoder
+        """The workspace's full encoder (torch), with its active adapter attached."""
+        return self.models.encoder
 
-    def _active_adapter(self) -> AdapterInfo | None:
-        active = AdapterStore(self.ws).active()
-        base = encoder_source(self.ws.get_setting("models.encoder")).id
-        return active if active and active.base_encoder == base else None
+    @property
+    def query_encoder(self) -> Encoder | LightEncoder:
+        """What encodes questions: the numpy engine until the Encoder is loaded anyway."""
+        return self.models.for_queries()
 
     def doc_space_id(self) -> str:
-        """The id the stored item vectors must carry, known without loading any model."""
-        base = encoder_source(self.ws.get_setting("models.encoder")).id
-        active = self._active_adapter()
-        return f"{base}+adapter:{active.id}" if active and active.kind == "symmetric" else base
+        return self.models.doc_space_id()
 
     @property
     def llm(self) -> LLM:
         if self._llm is None:
             self._report("loading language model", 0, 1)
-            url = self.llm_url()
-            self._llm = (RemoteLLM(url, n_ctx=self.llm_options()["n_ctx"]) if url else
-                         self._load_llm(llm_source(self.ws.get_setting("models.llm"))))
+            self._llm = llm_settings.load(self.ws)
         return self._llm
 
-    def _load_llm(self, source: ModelSource) -> LocalLLM:
-        options = self.llm_options()
-        return LocalLLM(source, n_ctx=options["n_ctx"], n_threads=options["n_threads"] or None)
-
     def llm_url(self) -> str | None:
-        """The OpenAI-compatible server answering for this workspace, or None for the
-        in-process model: PATENT_DESK_LLM_URL wins over the workspace's setting."""
-        return os.environ.get(URL_ENV) or self.ws.get_setting("llm.url") or None
+        return llm_settings.url(self.ws)
 
     def set_llm_url(self, url: str | None) -> None:
-        """Use the server at `url` (checked first: an unreachable one is refused and the
-        setting stays as it was), or with None the model on this computer again."""
-        if url:
-            llm = RemoteLLM(url, n_ctx=self.llm_options()["n_ctx"])
-            self.ws.set_setting("llm.url", llm.url)
-            self._llm = llm
-        else:
-            self.ws.delete_setting("llm.url")
-            self._llm = None
+        self._llm = llm_settings.set_url(self.ws, url)
 
     def llm_options(self) -> dict[str, int]:
         """The LLM's context size and threads (0 = all cores), from the workspace settings."""
@@ -180,9 +134,9 @@ class Desk:
         if kind == "encoder":
             encoder = Encoder(source)
             self._replace_vectors(encoder, source.id if value else None)
-            self._encoder = encoder
+            self.models.loaded = encoder
             return
-        llm = self._load_llm(source)
+        llm = llm_settings.load_local(self.ws, source)
         self._llm = None if self.llm_url() else llm  # a chosen server keeps answering
         if value:
             self.ws.set_setting("models.llm", source.id)  # bundled:NAME, or the full path
@@ -199,7 +153,7 @@ class Desk:
         if use_dense and measured.fusion(self.ws) is None:
             languages = encoder_source(self.ws.get_setting("models.encoder")).languages
             weight = PROVISIONAL_DENSE_WEIGHT if self.language() in languages else 0.0
-        return Retriever(self.ws, self.encoder if use_dense else None, weight,
+        return Retriever(self.ws, self.query_encoder if use_dense else None, weight,
                          glossary=self.glossary, languages=self.languages())
 
     # -- indexing ---------------------------------------------------------------------------
@@ -239,13 +193,16 @@ class Desk:
         if self.semantic_problem():
             if not replace or ids is not None:
                 return 0
-            vectors.replace_vectors(self.ws, self.encoder, self.progress, self.cancel)
             filled = self.ws.count_items()
+            vectors.replace_vectors(self.ws, self.models.for_documents(filled), self.progress,
+                                    self.cancel)
         else:
-            if self.semantic_state().complete:
+            state = self.semantic_state()
+            if state.complete:
                 return 0
-            filled = vectors.fill_missing(self.ws, self.encoder, ids, self.progress,
-                                          self.cancel)
+            missing = len(ids) if ids is not None else state.total - state.done
+            filled = vectors.fill_missing(self.ws, self.models.for_documents(missing), ids,
+                                          self.progress, self.cancel)
         if filled and ids is None:
             self.refresh_quality()
         return filled
@@ -319,7 +276,7 @@ class Desk:
         (what the user is warned about)."""
         items = self.ws.get_items(self.ws.item_ids()[:300])
         sample = [f"{it.question} {it.answer}" for it in items]
-        encoder = self.encoder
+        encoder = self.models.for_queries()  # same tokenizer; no torch needed to count
         measured.save_reading(self.ws, encoder.id,
                               round(encoder.unknown_ratio(sample, base=True), 4),
                               round(encoder.unknown_ratio(sample), 4))
@@ -384,7 +341,7 @@ class Desk:
         problem = self.semantic_problem()
         return ([problem] if problem else []) + model_fit.warnings(self.glossary_problem,
                                   measured.reading(self.ws),
-                                  self._encoder.name if self._encoder else None, llm,
+                                  self.models.loaded.name if self.models.loaded else None, llm,
                                   self.language())
 
     def language(self) -> str:

@@ -11,6 +11,7 @@ import platformdirs
 from core.errors import WorkspaceError
 
 HOME_ENV = "PATENT_DESK_HOME"
+CACHE_ENV = "PATENT_DESK_CACHE"
 _NAME_RE = re.compile(r"[\w\-. ]{1,64}", re.UNICODE)
 
 
@@ -53,6 +54,9 @@ def check_workspace_name(name: str) -> str:
 def cache_dir() -> Path:
     """Caches that can be rebuilt at any time (jieba's dictionary cache, say): in the data
     home, never in a shared /tmp where another user could plant one."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen:  # tests share one across their data homes; a user may keep it elsewhere
+        return _make(Path(chosen).expanduser(), f"set {CACHE_ENV} to a writable folder")
     return _make(data_home() / "cache", f"set {HOME_ENV} to a writable folder")
 
 

@@ -48,9 +48,12 @@ class SemanticFill(QObject):
         name = desk.ws.name
 
         def work(ctx: JobContext) -> int:
-            encoder = desk.encoder  # loaded once, shared with the window's Desk
-            with Desk(name, ctx.progress, ctx.cancel, encoder=encoder) as filler:
-                return filler.fill_vectors()  # its own connection: Ask reads meanwhile
+            # Its own connection, so Ask reads meanwhile; models loaded once, shared both ways.
+            with Desk(name, ctx.progress, ctx.cancel, encoder=desk.models.loaded) as filler:
+                filled = filler.fill_vectors()
+                if desk.models.loaded is None:
+                    desk.models.loaded = filler.models.loaded
+                return filled
 
         self.job = window.jobs.start(work, self._filled, self._failed, self._progress,
                                      lambda _m: None, background=True)

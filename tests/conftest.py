@@ -19,6 +19,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PATENT_DESK_MODEL_CACHE", str(
     Path(__import__("platformdirs").user_cache_dir("patent-desk-tests")) / "models"))
 
+os.environ.setdefault("PATENT_DESK_CACHE", str(
+    Path(__import__("platformdirs").user_cache_dir("patent-desk-tests")) / "cache"))
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "resources" / "demo"
 TIPO_FILES = sorted(DEMO_DIR.glob("*.csv"))

@@ -255,7 +255,7 @@ def _check_stats(queries, stats, roles, item: Item) -> None:
 
 def test_english_item_gets_queries_from_the_roles(llm):
     item = _item(41, EN_QUESTION, "An invention patent lasts 20 years from the filing date.")
-    angles = LLMAngles(llm, k=3, max_tokens=96)  # short replies keep the test quick
+    angles = LLMAngles(llm, k=2, max_tokens=64)  # short replies keep the test quick
     assert angles.tokens_per_second == 0.0
     queries, stats = angles.generate(item)
     _check_stats(queries, stats, ROLES, item)

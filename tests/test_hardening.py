@@ -82,7 +82,9 @@ def test_jiebas_cache_lives_in_the_data_home_not_in_tmp(data_home: Path):
     script = ("from core.augment.rules import RuleAngles\n"
               "print(RuleAngles(['專利']).keyword('新型專利技術報告有什麼用途'))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "PATENT_DESK_HOME": str(data_home)}, check=False)
+                          env={**{k: v for k, v in os.environ.items()
+                                  if k != "PATENT_DESK_CACHE"},  # the suite's shared one
+                               "PATENT_DESK_HOME": str(data_home)}, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
     assert (data_home / "cache" / "jieba.cache").is_file()

@@ -15,8 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin
-
 from core import paths
 from core.text import cjk_ratio, clean, to_simplified, to_traditional
 
@@ -27,6 +25,10 @@ _SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<=[a-z])\.\s")
 
 
 def _syllable(char: str) -> str:
+    # Imported here: pypinyin loads its dictionaries on import (0.5 s), which every search
+    # would pay, and only spelling-error variants need it.
+    from pypinyin import Style, lazy_pinyin
+
     return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0]
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from core.errors import PatentDeskError
 from core.models.encoder import AdapterSpec, Encoder
+from core.models.light import LightEncoder, Unsupported
+from core.models.registry import ModelSource
 from core.store import Workspace, measured
 from core.store.tuning import AdapterInfo, AdapterStore
 
@@ -28,6 +30,23 @@ def attach_stored(encoder: Encoder, ws: Workspace, info: AdapterInfo) -> None:
                        tuple(info.config.get("vocab", ())))
     encoder.attach_adapter(spec,
                            load_weights(AdapterStore(ws).weights(info.id)))
+
+
+def light_encoder(ws: Workspace, source: ModelSource, info: AdapterInfo | None
+                  ) -> LightEncoder | None:
+    """The numpy engine for the encoder with the active adapter merged in, or None where only
+    the full Encoder can run them (another architecture, an adapter that taught characters)."""
+    from safetensors.numpy import load
+
+    try:
+        if info is None:
+            return LightEncoder(source)
+        if info.config.get("vocab"):
+            return None
+        return LightEncoder(source, (info.id, info.kind), info.config["lora"],
+                            load(AdapterStore(ws).weights(info.id)))
+    except Unsupported:
+        return None
 
 
 def list_adapters(ws: Workspace) -> list[AdapterInfo]:

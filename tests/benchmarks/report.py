@@ -209,6 +209,13 @@ def speed_section(r: dict[str, Any]) -> list[str]:
                "the questions (batch 32; on a sample for big files, scaled); embedding = raw "
                "encode of the same texts; LLM = `llama_cpp.Llama.create_chat_completion` on "
                "the same messages, same sampling settings, calls interleaved.\n")
+    if imp.get("cold_start"):
+        out.append("\nCold start: one-off `patent-desk` calls on the TIPO workspace, each a new "
+                   "process, median of 3 (the venv; questions encoded by the numpy engine, "
+                   "core/models/light.py):\n")
+        out.append(md_table(["call", "seconds", "peak RSS MB"],
+                            [[c["what"], c["seconds"], c["peak_rss_mb"]]
+                             for c in imp["cold_start"]]))
     speed = r.get("generation", {}).get("generate", {}).get("speed")
     if speed:
         out.append(f"\nAnswer generation (Desk.ask generate, LLM threads: "

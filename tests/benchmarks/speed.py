@@ -107,6 +107,38 @@ def embedding_case(encoder: Any, texts: list[str]) -> dict[str, Any]:
             "raw_s": raw_s}
 
 
+COLD_QUESTION = "專利年費可以預繳嗎"
+
+
+def cold_start(workspace: str, repeats: int = 3) -> list[dict[str, Any]]:
+    """Seconds and peak RSS of one-off CLI calls as a user types them (each a new process on
+    an existing workspace), the median of `repeats`."""
+    import statistics
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).with_name("patent-desk"))
+    cases = [("search (hybrid)", ["search", COLD_QUESTION]),
+             ("search --mode lexical", ["search", COLD_QUESTION, "--mode", "lexical"]),
+             ("ask (official answer)", ["ask", COLD_QUESTION])]
+    out = []
+    for label, args in cases:
+        times, peaks = [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            child = subprocess.Popen([exe, *args, "--workspace", workspace, "--json"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
+            times.append(time.perf_counter() - started)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode != 0:
+                raise RuntimeError(f"patent-desk {' '.join(args)} failed ({status})")
+            peaks.append(usage.ru_maxrss / 1024)
+        out.append({"what": label, "seconds": round(statistics.median(times), 2),
+                    "peak_rss_mb": round(max(peaks), 1)})
+    return out
+
+
 def run_import(profile: Profile, work: Path) -> dict[str, Any]:
     from core.ingest import parse_file
     from tests.benchmarks.quality import load_encoder
@@ -124,6 +156,8 @@ def run_import(profile: Profile, work: Path) -> dict[str, Any]:
     log("speed: importing the TIPO files")
     out["import_tipo"] = import_case("speed-tipo", files, questions, encoder, len(questions),
                                      out["embedding"]["raw_s"])
+    log("speed: cold starts of the CLI")
+    out["cold_start"] = cold_start("speed-tipo")
     rows = synthetic_rows(profile.synthetic_rows)
     sheet = write_sheet(rows, work / "corpus" / f"synthetic-{len(rows)}.csv")
     log(f"speed: importing a synthetic {len(rows)}-row spreadsheet")
