@@ -74,7 +74,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         searched = desk.searched_as(args.query)
         if args.json:
             _print_json({"results": [h.as_dict() for h in hits], "searched_as": searched,
-                         "semantic_ready": round(desk.semantic_state().share, 4)})
+                         "semantic_ready": round(desk.semantic_state().share, 4),
+                         "semantic_problem": desk.semantic_problem()})
             return 0
         if args.mode != "lexical":
             _semantic_note(desk)

@@ -22,6 +22,7 @@ from core.models import encoder_source, llm_source
 from core.models.encoder import Encoder
 from core.models.light import LightEncoder
 from core.models.llm import LocalLLM
+from core.models.registry import fingerprint
 from core.progress import Progress
 from core.records import ImportReport, ImportSource, Item
 from core.retrieve import Hit, Retriever, corpus_languages
@@ -148,7 +149,7 @@ class Desk:
         measured (when the fill completes), hybrid uses a provisional weight for an encoder
         made for the workspace's language, lexical alone for any other."""
         state = self.semantic_state() if dense else None
-        use_dense = state is not None and state.done > 0
+        use_dense = state is not None and state.done > 0 and not self.semantic_problem()
         weight = None
         if use_dense and measured.fusion(self.ws) is None:
             languages = encoder_source(self.ws.get_setting("models.encoder")).languages
@@ -174,9 +175,11 @@ class Desk:
         seat's vectors are never replaced behind its back: that takes `embed --re-embed`."""
         try:
             space = self.doc_space_id()
-        except ModelError as exc:
-            return vectors.off_reason(self.ws, exc)
-        return vectors.off_reason(self.ws, space)
+            weights = fingerprint(self.models.source())
+        except (ModelError, OSError) as exc:
+            return vectors.off_reason(self.ws, exc if isinstance(exc, ModelError) else
+                                      ModelError(f"cannot read the encoder's files: {exc}"))
+        return vectors.off_reason(self.ws, space, weights)
 
     def semantic_note(self) -> str | None:
         """Why semantic search is off, or 'semantic search: 40% ready…' while the fill is

@@ -19,6 +19,7 @@ import numpy as np
 
 from core.errors import Cancelled, PatentDeskError
 from core.ingest.importer import document_text
+from core.models.registry import ModelSource, fingerprint
 from core.progress import Progress
 from core.records import NewItem
 from core.store import Workspace, measured
@@ -29,9 +30,15 @@ STAGE = "semantic search"
 BATCH = 64
 
 
+# The sha256 of the weights that made the stored vectors (core.models.registry.fingerprint):
+# a local encoder folder whose files changed keeps its path, and so its id.
+FINGERPRINT = "vectors.encoder_sha256"
+
+
 class DocumentEncoder(Protocol):
     dim: int
     doc_space_id: str
+    source: ModelSource
 
     def encode_documents(self, texts: list[str], batch_size: int = ..., progress: object = ...,
                          cancel: threading.Event | None = ...) -> np.ndarray: ...
@@ -65,13 +72,23 @@ def fill_state(ws: Workspace, space_id: str) -> FillState:
     return FillState(min(ws.count_vectors(), total), total)
 
 
-def off_reason(ws: Workspace, space: str | Exception) -> str | None:
+def off_reason(ws: Workspace, space: str | Exception, weights: str | None = None
+               ) -> str | None:
     """Why the dense channel is off altogether, or None: the workspace's encoder cannot be
-    loaded here (`space` is that error), or its vectors were made by another encoder."""
+    loaded here (`space` is that error), or its vectors were made by another encoder, or by
+    other weights (`weights`: this computer's fingerprint of the encoder)."""
     if isinstance(space, Exception):
         return f"semantic search is off ({space}); search uses word matching meanwhile"
     stored = ws.vector_encoder()
-    if ws.vector_dim() is None or stored == space:
+    if ws.vector_dim() is None:
+        return None
+    made_with = ws.get_setting(FINGERPRINT)
+    if stored == space and weights and made_with and made_with != weights:
+        return (f"semantic search is off: the encoder {space} has other weights than the ones "
+                f"that made this workspace's vectors (sha256 {made_with[:12]}…, now "
+                f"{weights[:12]}…); embed again with it (patent-desk embed --re-embed "
+                f"--workspace {ws.name}), or put the earlier model files back")
+    if stored == space:
         return None
     return (f"semantic search is off: this workspace's vectors were made by {stored}, and "
             f"this computer uses {space}; install that encoder here, or embed again with this "
@@ -123,6 +140,7 @@ def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | N
         with ws.transaction():
             if ws.vector_dim() is None:
                 ws.reset_vectors(encoder.dim, encoder.doc_space_id)
+                ws.set_setting(FINGERPRINT, fingerprint(encoder.source))
             elif ws.vector_encoder() != encoder.doc_space_id:
                 raise StaleEncoder(f"the workspace's encoder changed to "
                                    f"{ws.vector_encoder()}; these vectors were not stored")
@@ -149,10 +167,13 @@ def replace_vectors(ws: Workspace, encoder: DocumentEncoder, progress: Progress 
     ids = ws.item_ids()
     texts = [document_text(NewItem(it.question, it.answer)) for it in ws.get_items(ids)]
     vectors = encoder.encode_documents(texts, progress=progress, cancel=cancel)
+    weights = fingerprint(encoder.source)
     with ws.transaction():
-        if also is None and ws.vector_encoder() == encoder.doc_space_id:
+        if (also is None and ws.vector_encoder() == encoder.doc_space_id
+                and ws.get_setting(FINGERPRINT) in (None, weights)):
             return False
         ws.reset_vectors(encoder.dim, encoder.doc_space_id)
+        ws.set_setting(FINGERPRINT, weights)
         ws.put_vectors(ids, vectors)
         late = ws.get_items(ws.ids_without_vectors())  # imported meanwhile
         if late:

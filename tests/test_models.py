@@ -80,3 +80,30 @@ def test_a_local_encoder_folder_is_used_after_it_is_chosen(tmp_path: Path, data_
     assert str(folder) in chosen.stdout
     search = run_cli("search", "專利師", "--mode", "dense", "--json", home=data_home)
     assert search.returncode == 0 and '"dense"' in search.stdout
+
+
+def test_changed_weights_at_the_same_path_are_noticed(tmp_path: Path, data_home: Path):
+    """A local encoder folder keeps its path when its files are replaced: the vectors record
+    the weights' sha256, so search says the vectors no longer match instead of mixing them."""
+    import json
+
+    run_cli("import", str(DEMO_DIR / "utility_model_report_qa.csv"), home=data_home)
+    folder = tmp_path / "my-encoder"
+    shutil.copytree(bundled_encoder("all-MiniLM-L6-v2").path, folder)
+    assert run_cli("models", "set-encoder", str(folder), home=data_home).returncode == 0
+    weights = folder / "model.safetensors"
+    with open(weights, "r+b") as handle:  # one weight changed, the file still loads
+        handle.seek(weights.stat().st_size - 5)
+        byte = handle.read(1)
+        handle.seek(-1, 1)
+        handle.write(bytes([byte[0] ^ 0x01]))
+    search = run_cli("search", "新型專利技術報告", home=data_home)
+    assert search.returncode == 0, search.stderr
+    assert "other weights" in search.stderr and "embed --re-embed" in search.stderr
+    found = json.loads(run_cli("search", "新型專利技術報告", "--json", home=data_home).stdout)
+    assert "other weights" in found["semantic_problem"]
+    assert found["results"] and all("dense" not in hit["channels"] for hit in found["results"])
+    assert run_cli("embed", "--re-embed", home=data_home).returncode == 0
+    again = json.loads(run_cli("search", "新型專利技術報告", "--json", home=data_home).stdout)
+    assert again["semantic_problem"] is None
+    assert any("dense" in hit["channels"] for hit in again["results"])

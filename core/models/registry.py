@@ -137,6 +137,37 @@ def verify(source: ModelSource) -> None:
             pass  # a read-only data home only costs a re-hash next time
 
 
+def fingerprint(source: ModelSource) -> str:
+    """The sha256 of the model's weights: the pinned one for a bundled model, else computed
+    over the folder's weight files (remembered per file size and mtime, like `verify`). Two
+    folders at the same path with other weights get other fingerprints."""
+    if source.pinned:
+        return source.pinned[0].sha256
+    files = ([source.path] if source.path.is_file() else sorted(
+        p for pattern in ("*.safetensors", "*.bin", "*.gguf") for p in source.path.rglob(pattern)))
+    cache_path = paths.data_home() / "fingerprints.json"
+    try:
+        cache = json.loads(cache_path.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    digests, changed = [], False
+    for path in files:
+        stat = path.stat()
+        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
+        known = cache.get(str(path), "")
+        if not known.startswith(stamp + ":"):
+            known = f"{stamp}:{sha256_of(path)}"
+            cache[str(path)], changed = known, True
+        digests.append(known.rsplit(":", 1)[1])
+    if changed:
+        try:
+            paths.write_text_atomic(cache_path, json.dumps(cache, indent=1))
+        except OSError:
+            pass  # a read-only data home only costs a re-hash next time
+    return digests[0] if len(digests) == 1 else hashlib.sha256(
+        "\n".join(digests).encode()).hexdigest()
+
+
 def check_gguf(path: Path) -> None:
     """A local LLM file must exist and be GGUF; raise ModelError with the fix otherwise."""
     if not path.is_file():
