@@ -62,7 +62,7 @@ def test_tokens_are_tokenizers_own() -> None:
 
 
 def test_vectors_match_the_full_encoder(light: LightEncoder, encoder: Encoder) -> None:
-    texts = _texts(80)
+    texts = _texts(50)
     for mine, theirs in ((light.encode_queries(texts), encoder.encode_queries(texts)),
                          (light.encode_documents(texts), encoder.encode_documents(texts))):
         cosines = np.sum(mine * theirs, axis=1)
