@@ -135,8 +135,20 @@ def _read_folder(folder: Path) -> tuple[dict, dict, int]:
             or not (folder / "model.safetensors").is_file()):
         raise Unsupported(f"{folder} is not a mean-pooled BERT sentence encoder")
     prompts = load("config_sentence_transformers.json").get("prompts", {}) or {}
-    max_length = int(load("sentence_bert_config.json").get("max_seq_length") or 512)
+    sentence_config = load("sentence_bert_config.json")
+    if sentence_config.get("do_lower_case"):
+        raise Unsupported(f"{folder} lowercases its texts before the tokenizer")
+    max_length = int(sentence_config.get("max_seq_length") or 512)
     return config, prompts, min(max_length, int(config.get("max_position_embeddings", 512)))
+
+
+_REQUIRED = (
+    "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+    "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight",
+    *(f"encoder.layer.0.{name}.weight" for name in (
+        "attention.self.query", "attention.self.key", "attention.self.value",
+        "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+        "output.dense", "output.LayerNorm")))
 
 
 class LightEncoder:
@@ -155,9 +167,12 @@ class LightEncoder:
                    for k, v in _tensors(folder / "model.safetensors").items()}
         if lora_weights:
             weights.update(_merged_lora(weights, dict(lora or {}), lora_weights))
-        # The layers are read into memory once, matrices transposed for `x @ W`: BLAS will not
-        # take unaligned memory-mapped views (15x slower). Only the vocabulary's rows, the
-        # bulk of a multilingual model (250k x 384), stay mapped and are read when used.
+        missing = [k for k in _REQUIRED if k not in weights]
+        if missing:
+            raise Unsupported(f"{folder} lacks {missing[0]}")
+        # The layers are read into memory once, matrices transposed for `x @ W` (matmul on
+        # the memory-mapped views was several times slower here). Only the vocabulary's
+        # rows, the bulk of a multilingual model (250k x 384), stay mapped, read when used.
         self.weights = {k: (v if k.endswith("word_embeddings.weight") else
                             np.ascontiguousarray(v.T if v.ndim == 2 and ".layer." in k else v,
                                                  dtype=np.float32))
