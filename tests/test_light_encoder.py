@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 import subprocess
 import sys
@@ -109,7 +110,7 @@ def test_a_cold_search_is_hybrid_without_torch(small_tipo_workspace: str,
               "'專利年費可以預繳嗎', '--json']); "
               "print(json.dumps({'torch': 'torch' in sys.modules, 'code': code}))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**__import__("os").environ, "PATENT_DESK_HOME": str(data_home)},
+                          env={**os.environ, "PATENT_DESK_HOME": str(data_home)},
                           timeout=300, check=False)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     results, status = lines[0]["results"], lines[-1]

@@ -103,15 +103,27 @@ def ready(source: ModelSource) -> Path:
     return source.build() if source.build is not None else source.path
 
 
+def _read_cache(path: Path) -> dict[str, str]:
+    """A record of hashes per file size and mtime (verified-models.json, fingerprints.json)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(path: Path, cache: dict[str, str]) -> None:
+    try:
+        paths.write_text_atomic(path, json.dumps(cache, indent=1))
+    except OSError:
+        pass  # a read-only data home only costs a re-hash next time
+
+
 def verify(source: ModelSource) -> None:
     """Check every pinned file's sha256; raise ModelError naming the file that fails."""
     if not source.pinned:
         return
     cache_path = paths.data_home() / "verified-models.json"
-    try:
-        cache = json.loads(cache_path.read_text())
-    except (OSError, ValueError):
-        cache = {}
+    cache = _read_cache(cache_path)
     changed = False
     for pinned in source.pinned:
         root = source.origin or (source.path if source.path.is_dir()
@@ -131,10 +143,7 @@ def verify(source: ModelSource) -> None:
         cache[str(path)] = stamp
         changed = True
     if changed:
-        try:
-            cache_path.write_text(json.dumps(cache, indent=1))
-        except OSError:
-            pass  # a read-only data home only costs a re-hash next time
+        _write_cache(cache_path, cache)
 
 
 def fingerprint(source: ModelSource) -> str:
@@ -146,10 +155,7 @@ def fingerprint(source: ModelSource) -> str:
     files = ([source.path] if source.path.is_file() else sorted(
         p for pattern in ("*.safetensors", "*.bin", "*.gguf") for p in source.path.rglob(pattern)))
     cache_path = paths.data_home() / "fingerprints.json"
-    try:
-        cache = json.loads(cache_path.read_text())
-    except (OSError, ValueError):
-        cache = {}
+    cache = _read_cache(cache_path)
     digests, changed = [], False
     for path in files:
         stat = path.stat()
@@ -160,10 +166,7 @@ def fingerprint(source: ModelSource) -> str:
             cache[str(path)], changed = known, True
         digests.append(known.rsplit(":", 1)[1])
     if changed:
-        try:
-            paths.write_text_atomic(cache_path, json.dumps(cache, indent=1))
-        except OSError:
-            pass  # a read-only data home only costs a re-hash next time
+        _write_cache(cache_path, cache)
     return digests[0] if len(digests) == 1 else hashlib.sha256(
         "\n".join(digests).encode()).hexdigest()
 
