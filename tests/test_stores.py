@@ -180,6 +180,63 @@ def test_migrate_store_there_and_back(pg_url: str, data_home: Path, tmp_path: Pa
     assert "10 unchanged" in added.stdout  # the copied items keep their keys and hashes
 
 
+def _shared_settings(url: str, workspace: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return {r[0] for r in conn.execute(f'SELECT key FROM "patent_desk:{workspace}".settings')}
+
+
+def test_a_seats_llm_choices_stay_on_that_seat(pg_url: str, data_home: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch):
+    """The LLM server, model path, threads and context size point one computer somewhere: a
+    workspace moved to the shared store keeps them for the seat that moved it, and neither
+    the shared tables nor any other seat receive them (#17)."""
+    from core import workspaces
+    from core.store.seat import MACHINE_SETTINGS
+    from core.store.transfer import open_in
+
+    assert run_cli("import", str(SMALL[0]), home=data_home).returncode == 0
+    with open_in(None, "default") as ws:
+        ws.set_setting("llm.url", "http://10.0.0.9:8080/v1")
+        ws.set_setting("llm.n_threads", 6)
+    assert run_cli("migrate-store", "--to", pg_url, home=data_home).returncode == 0
+    on_pg = {"PATENT_DESK_STORE": pg_url}
+    seat_b = tmp_path / "seat-b"
+
+    def llm_server(home: Path) -> str | None:
+        shown = run_cli("models", "--json", home=home, env=on_pg)
+        assert shown.returncode == 0, shown.stderr
+        return json.loads(shown.stdout)["llm_url"]
+
+    assert llm_server(data_home) == "http://10.0.0.9:8080/v1"
+    assert llm_server(seat_b) is None  # the other seat is not redirected
+    assert not _shared_settings(pg_url, "default") & set(MACHINE_SETTINGS)
+    assert "models.encoder" not in MACHINE_SETTINGS  # the workspace's encoder stays shared
+
+    monkeypatch.setenv("PATENT_DESK_HOME", str(seat_b))  # seat B chooses its own server
+    with open_in(pg_url, "default") as ws:
+        ws.set_setting("llm.url", "http://127.0.0.1:9/v1")
+        assert ws.get_setting("llm.n_threads") is None
+    assert llm_server(data_home) == "http://10.0.0.9:8080/v1"
+    assert not _shared_settings(pg_url, "default") & set(MACHINE_SETTINGS)
+    back = run_cli("migrate-store", "--to", "sqlite", home=seat_b, env=on_pg)
+    assert back.returncode == 0, back.stderr
+    with open_in(None, "default") as ws:  # seat B's own file: B's choice, none of A's
+        assert ws.get_setting("llm.url") == "http://127.0.0.1:9/v1"
+        assert ws.get_setting("llm.n_threads") is None
+
+    monkeypatch.setenv("PATENT_DESK_HOME", str(data_home))
+    monkeypatch.setenv("PATENT_DESK_STORE", pg_url)
+    workspaces.rename_workspace("default", "office")  # a rename keeps this seat's choices
+    assert llm_server(data_home) is None  # ("default" is a new, empty workspace now)
+    with open_in(pg_url, "office") as ws:
+        assert ws.get_setting("llm.url") == "http://10.0.0.9:8080/v1"
+    workspaces.delete_workspace("office")
+    with open_in(pg_url, "office") as ws:  # a workspace made again under the name starts clean
+        assert ws.get_setting("llm.url") is None
+
+
 def test_an_unreachable_store_is_one_line(data_home: Path):
     dead = {"PATENT_DESK_STORE": "postgresql://nobody@127.0.0.1:9/none"}
     result = run_cli("workspaces", home=data_home, env=dead)

@@ -23,6 +23,7 @@ import numpy as np
 
 from core.errors import WorkspaceError
 from core.records import NewItem
+from core.store import seat
 
 # Re-exported: callers know these from here.
 from core.store.address import STORE_ENV as STORE_ENV
@@ -30,6 +31,7 @@ from core.store.address import check_url as check_url
 from core.store.address import remember_store as remember_store
 from core.store.address import safe_url as safe_url
 from core.store.address import store_url as store_url
+from core.store.seat import MACHINE_SETTINGS
 from core.store.workspace import Workspace, index_columns
 
 PREFIX = "patent_desk:"
@@ -43,6 +45,12 @@ def choose_store(url: str | None) -> None:
     if url:
         connect(check_url(url)).close()
     remember_store(url)
+
+
+def seat_place(url: str, name: str) -> str:
+    """Where this computer keeps its own settings for a shared workspace (core.store.seat):
+    the store's address without its password, and the workspace's schema."""
+    return f"{safe_url(url)} / {_schema(name)}"
 
 
 def _schema(name: str) -> str:
@@ -134,6 +142,7 @@ def drop(url: str, name: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(_schema(name))))
     finally:
         conn.close()
+    seat.move(seat_place(url, name), None)
 
 
 def rename(url: str, old: str, new: str) -> None:
@@ -145,6 +154,7 @@ def rename(url: str, old: str, new: str) -> None:
             sql.Identifier(_schema(old)), sql.Identifier(_schema(new))))
     finally:
         conn.close()
+    seat.move(seat_place(url, old), seat_place(url, new))
 
 
 class PgWorkspace(Workspace):
@@ -178,6 +188,24 @@ class PgWorkspace(Workspace):
     @property
     def location(self) -> str:
         return f"{safe_url(self.url)} (schema {_schema(self.name)})"
+
+    # -- settings: this computer's own stay on this computer (core.store.seat) --------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        if key in MACHINE_SETTINGS:
+            return seat.get(seat_place(self.url, self.name), key, default)
+        return super().get_setting(key, default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        if key in MACHINE_SETTINGS:
+            seat.put(seat_place(self.url, self.name), key, value)
+        else:
+            super().set_setting(key, value)
+
+    def delete_setting(self, key: str) -> None:
+        if key in MACHINE_SETTINGS:
+            seat.put(seat_place(self.url, self.name), key, None)
+        else:
+            super().delete_setting(key)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

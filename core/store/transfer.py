@@ -19,6 +19,7 @@ from core.progress import Progress
 from core.store.backup import check_backup_file, copy_database, copy_pages, default_target
 from core.store.failures import busy_timeout, explain
 from core.store.measured import MEASURED_SETTINGS
+from core.store.seat import MACHINE_SETTINGS
 from core.store.workspace import Workspace
 
 _ITEMS = ("id, question, answer, category, question_key, content_hash, source_file, source_row,"
@@ -84,6 +85,8 @@ def copy_workspace(source: Workspace, target: Workspace,
                     progress("copying vectors", min(start + _BATCH, len(embedded)),
                              len(embedded))
         for key, value in source.db.execute("SELECT key, value FROM settings").fetchall():
+            if key in MACHINE_SETTINGS:  # where each store keeps them: copied below
+                continue
             target.db.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key)"
                               " DO UPDATE SET value = excluded.value", (key, value))
         for table, columns in _TABLES.items():
@@ -92,6 +95,12 @@ def copy_workspace(source: Workspace, target: Workspace,
                 target.db.executemany(f"INSERT INTO {table}({columns}) VALUES ({_marks(columns)})",
                                       [tuple(r) for r in rows])
         target.after_copy()
+    # This computer's LLM choices go with it, each store keeping them its own way: a shared
+    # store in this computer's data folder (core.store.seat), never in the shared tables.
+    # Written after the commit, so a failed copy leaves no record of a workspace not there.
+    for key in MACHINE_SETTINGS:
+        if (value := source.get_setting(key)) is not None:
+            target.set_setting(key, value)
     return len(ids)
 
 
@@ -145,11 +154,6 @@ def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None, li
     with Workspace(target, name) as ws:  # WAL mode again, and an older format is upgraded
         not_taken = _adopt(ws, machine)
     return items, saved, not_taken
-
-
-# What points this computer at servers and files: a backup made elsewhere must not redirect
-# it (the workspace being replaced keeps its own values; a new one starts without).
-MACHINE_SETTINGS = ("llm.url", "models.llm", "llm.n_ctx", "llm.n_threads")
 
 
 def _machine_settings(target: Path, name: str) -> dict[str, Any]:
