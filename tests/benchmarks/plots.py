@@ -145,10 +145,12 @@ def search_plot(r: dict[str, Any], path: Path, footer: str) -> Path | None:
 def throughput_plot(r: dict[str, Any], path: Path, footer: str) -> Path | None:
     imp, llm = r.get("import") or {}, r.get("llm") or {}
     bars: dict[str, float] = {}
-    for key, label in (("import_tipo", "import TIPO"), ("import_synthetic", "import synthetic"),
-                       ("embedding", "embedding")):
+    for key, label in (("import_tipo", "TIPO"), ("import_synthetic", "synthetic")):
         if key in imp:
-            bars[label] = imp[key]["ratio"]
+            bars[f"import {label}"] = imp[key]["lexical"]["ratio"]
+            bars[f"fill {label}"] = imp[key]["fill"]["ratio"]
+    if "embedding" in imp:
+        bars["embedding"] = imp["embedding"]["ratio"]
     if llm.get("ratio") is not None:
         bars["LLM angles tok/s"] = llm["ratio"]
     if not bars:
