@@ -11,7 +11,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from core.desk import Desk
-from core.evaluate import metrics, rank_of
+from core.evaluate import metrics, probe_lexical, probe_queries, rank_of
 from core.ingest import question_key
 from core.retrieve import fuse
 from core.text import char_tokens
@@ -72,6 +72,30 @@ def test_hybrid_beats_both_channels_with_the_default_encoder(desk: Desk, realist
              for mode in ("lexical", "dense", "hybrid")}
     assert found["hybrid"].hit1 > max(found["lexical"].hit1, found["dense"].hit1), found
     assert found["hybrid"].mrr10 > max(found["lexical"].mrr10, found["dense"].mrr10), found
+
+
+def test_answer_sentence_probes_are_measured_as_inverse_cloze_and_the_index_is_kept(desk: Desk):
+    """Calibration searches each answer-sentence probe with that sentence taken out of its
+    own entry, so a verbatim quote cannot teach fusion to trust words over meaning; what is
+    stored, and what a user then finds, stays exactly as it was."""
+    ws = desk.ws
+    retriever = desk.retriever()
+    before = {i: ws.index_tokens(i) for i in ws.item_ids()}
+    probes = probe_queries(retriever)
+    cloze = [n for n, q in enumerate(probes) if q.angle == "answer_sentence"]
+    assert len(cloze) > 50
+
+    def found(hits: list[list[tuple[int, float]]]) -> float:
+        return metrics([rank_of(probes[n].item_id, [i for i, _ in hits[n][:10]])
+                        for n in cloze]).mrr10
+
+    verbatim = [retriever.lexical(q.text) for q in probes]
+    measured = probe_lexical(retriever, probes)
+    assert found(measured) < found(verbatim) - 0.2, (found(measured), found(verbatim))
+    desk.refresh_quality()
+    assert {i: ws.index_tokens(i) for i in ws.item_ids()} == before
+    first = probes[cloze[0]]
+    assert desk.search(first.text, k=1, mode="lexical")[0].item.id == first.item_id
 
 
 def test_hybrid_is_calibrated_so_a_weak_encoder_cannot_drag_it_below_lexical(

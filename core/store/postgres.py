@@ -223,7 +223,7 @@ class PgWorkspace(Workspace):
                             f" coalesce(max(id), 0) + 1, false) FROM {table}")
 
     # -- lexical index ----------------------------------------------------------------------
-    def _index_text(self, item_id: int, item: NewItem) -> None:
+    def index_text(self, item_id: int, item: NewItem) -> None:
         self.db.execute("DELETE FROM postings WHERE item_id = ?", (item_id,))
         self.db.execute("DELETE FROM doc_lengths WHERE item_id = ?", (item_id,))
         columns = index_columns(item)

@@ -69,7 +69,7 @@ def copy_workspace(source: Workspace, target: Workspace,
             target.db.executemany(f"INSERT INTO items({_ITEMS}) VALUES ({_marks(_ITEMS)})",
                                   [tuple(r) for r in rows])
             for row in rows:  # the lexical index in the target's own form
-                target._index_text(row[0], SimpleNamespace(  # type: ignore[arg-type]
+                target.index_text(row[0], SimpleNamespace(  # type: ignore[arg-type]
                     question=row[1], answer=row[2], category=row[3]))
             if progress:
                 progress("copying items", min(start + _BATCH, len(ids)), len(ids))

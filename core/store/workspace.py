@@ -33,6 +33,10 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class _Discard(Exception):
+    """Ends a discarded_changes() block: its transaction rolls back."""
+
+
 @dataclass(frozen=True)
 class ItemChange:
     """One row of an import: new (item_id None) or replacing the stored item item_id."""
@@ -157,6 +161,18 @@ class Workspace:
                 raise explain(exc, self.path) from None
             raise
 
+    @contextmanager
+    def discarded_changes(self) -> Iterator[None]:
+        """A transaction that is always rolled back: to measure search on an edited index
+        (core.evaluate's inverse-cloze probes) while what is stored stays exactly as it was.
+        Other connections never see the edits."""
+        try:
+            with self.transaction():
+                yield
+                raise _Discard
+        except _Discard:
+            pass
+
     def after_copy(self) -> None:
         """Called once rows were copied in with their ids (core.store.transfer)."""
 
@@ -213,7 +229,8 @@ class Workspace:
         row = self.db.execute("SELECT id FROM items WHERE question_key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def _index_text(self, item_id: int, item: NewItem) -> None:
+    def index_text(self, item_id: int, item: NewItem) -> None:
+        """(Re-)index an item's text in the lexical index; call inside transaction()."""
         self.db.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
         self.db.execute(
             "INSERT INTO items_fts(rowid, question, body, category) VALUES (?,?,?,?)",
@@ -240,7 +257,7 @@ class Workspace:
                     "UPDATE items SET question=?, answer=?, category=?, question_key=?,"
                     " content_hash=?, source_file=?, source_row=?, extra=?, updated_at=?"
                     " WHERE id=?", (*values, stamp, item_id))
-            self._index_text(item_id, it)
+            self.index_text(item_id, it)
             if change.vector is not None:
                 self.put_vectors([item_id], change.vector[None, :])
             ids.append(item_id)
@@ -267,7 +284,7 @@ class Workspace:
         file's index is derived data from elsewhere, never trusted)."""
         self.db.execute("DELETE FROM items_fts")
         for item in list(self.iter_items()):
-            self._index_text(item.id, NewItem(item.question, item.answer, item.category))
+            self.index_text(item.id, NewItem(item.question, item.answer, item.category))
 
     def lexical_search(self, tokens: Sequence[str], weights: Sequence[float], k: int
                        ) -> list[tuple[int, float]]:

@@ -6,18 +6,19 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from core.evaluate import FUSION_GRID, choose_weight, metrics, rank_of
+from core.evaluate import FUSION_GRID, choose_weight, metrics, probe_lexical, rank_of
 from core.models.encoder import AdapterSpec, Encoder
 from core.models.llm import LocalLLM
 from core.models.vocab import free_slots, unknown_characters
 from core.progress import Progress
 from core.retrieve import Retriever, fuse
 from core.store import Workspace, measured
-from core.store.tuning import AdapterStore, QueryStore
+from core.store.tuning import AdapterStore, QueryStore, StoredQuery
 from core.tune.adapters import attach_stored, dump_weights
 from core.tune.dataset import QueryReport, build_queries
 from core.tune.negatives import mine_negatives
@@ -86,14 +87,17 @@ class TuneReport:
 
 
 def _evaluate(retriever: Retriever, encoder: Encoder, ids: list[int], docs: np.ndarray,
-              queries: list[str], gold: list[int], reads_workspace: bool = True
+              held: Sequence[StoredQuery], reads_workspace: bool = True
               ) -> tuple[dict[str, dict[str, float]], float]:
     """Lexical, dense and hybrid metrics; hybrid with the weight that serves these queries.
 
     Dense scores come from `docs` (rows = `ids`), so a symmetric adapter is measured against
-    item vectors it produced itself, before anything stored changes."""
+    item vectors it produced itself, before anything stored changes. Answer sentences are
+    searched lexically as inverse cloze, as in fusion calibration (core.evaluate)."""
+    queries, gold = [q.text for q in held], [q.item_id for q in held]
     vectors = encoder.encode_queries(queries)
-    lex = [retriever.lexical(q) for q in queries]
+    lex = (probe_lexical(retriever, held) if reads_workspace
+           else [retriever.lexical(q) for q in queries])
     sims = vectors @ docs.T if len(queries) else np.zeros((0, len(ids)))
     top = np.argsort(-sims, axis=1)[:, :50]
     den = [[(ids[j], float(sims[n, j])) for j in row] for n, row in enumerate(top)]
@@ -160,7 +164,8 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
     clock = time.monotonic()
     held_texts, held_gold = [q.text for q in held_q], [q.item_id for q in held_q]
     doc_texts = [it.question for it in items]
-    before, _ = _evaluate(base, encoder, ids, docs, held_texts, held_gold)
+    reads = measured.reading(ws).get("ratio", 0.0) < UNREADABLE_RATIO
+    before, _ = _evaluate(base, encoder, ids, docs, held_q, reads)
     config = options.train
     vocab = _vocabulary(encoder, items, config)
     result = train_adapter(
@@ -174,15 +179,14 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
     clock = time.monotonic()
     spec = AdapterSpec(config.kind, config.lora(), vocab=tuple(vocab))
     encoder.attach_adapter(spec, result.state)
-    reads = measured.reading(ws).get("ratio", 0.0) < UNREADABLE_RATIO
     after, weight = _evaluate(base, encoder, ids, _docs_for(encoder, config.kind, docs, doc_texts),
-                              held_texts, held_gold, reads)
+                              held_q, reads)
     incumbent = before
     if active is not None and active.base_encoder == encoder.id:
         attach_stored(encoder, ws, active)
         incumbent, _ = _evaluate(base, encoder, ids,
                                  _docs_for(encoder, active.kind, docs, doc_texts),
-                                 held_texts, held_gold)
+                                 held_q, reads)
     timings["eval"] = time.monotonic() - clock
 
     better = after["hybrid"]["mrr@10"] > incumbent["hybrid"]["mrr@10"]
