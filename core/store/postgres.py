@@ -222,7 +222,16 @@ class PgWorkspace(Workspace):
             self.db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                             f" coalesce(max(id), 0) + 1, false) FROM {table}")
 
+    def _new_item_ids(self, n: int) -> list[int]:
+        rows = self.db.execute("SELECT nextval(pg_get_serial_sequence('items', 'id'))"
+                               " FROM generate_series(1, ?)", (n,))
+        return [int(r[0]) for r in rows]
+
     # -- lexical index ----------------------------------------------------------------------
+    def index_texts(self, rows: Sequence[tuple[int, NewItem]]) -> None:
+        for item_id, item in rows:
+            self.index_text(item_id, item)
+
     def index_text(self, item_id: int, item: NewItem) -> None:
         self.db.execute("DELETE FROM postings WHERE item_id = ?", (item_id,))
         self.db.execute("DELETE FROM doc_lengths WHERE item_id = ?", (item_id,))

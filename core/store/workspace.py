@@ -69,8 +69,8 @@ def _row_to_item(row: Sequence[Any]) -> Item:
 def index_columns(item: NewItem) -> tuple[list[str], list[str], list[str]]:
     """The lexical index's columns of an item, tokenised: question, body (question + answer),
     category. Both stores index these, so they rank alike."""
-    return (char_tokens(item.question), char_tokens(f"{item.question} {item.answer}"),
-            char_tokens(item.category))
+    question = char_tokens(item.question)  # tokenised once: the body starts with it
+    return question, question + char_tokens(item.answer), char_tokens(item.category)
 
 
 class Workspace:
@@ -231,36 +231,50 @@ class Workspace:
 
     def index_text(self, item_id: int, item: NewItem) -> None:
         """(Re-)index an item's text in the lexical index; call inside transaction()."""
-        self.db.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
-        self.db.execute(
+        self.index_texts([(item_id, item)])
+
+    def index_texts(self, rows: Sequence[tuple[int, NewItem]]) -> None:
+        """(Re-)index items' texts, one statement per kind for the whole batch (an import of
+        20,000 rows spent 3.1 of its 6.8 s in single-row executes); call inside
+        transaction()."""
+        self.db.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i, _ in rows])
+        self.db.executemany(
             "INSERT INTO items_fts(rowid, question, body, category) VALUES (?,?,?,?)",
-            (item_id, *(" ".join(tokens) for tokens in index_columns(item))),
-        )
+            [(i, *(" ".join(tokens) for tokens in index_columns(it))) for i, it in rows])
+
+    def _new_item_ids(self, n: int) -> list[int]:
+        """Ids for n items about to be inserted, so a batch goes in with one executemany
+        (sqlite3 returns no RETURNING rows from it); call inside transaction()."""
+        top = self.db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
+        return list(range(int(top) + 1, int(top) + 1 + n))
 
     def apply_changes(self, changes: Sequence[ItemChange]) -> list[int]:
         """Insert or replace items with their index rows; call inside transaction()."""
         stamp = now()
-        ids: list[int] = []
-        for change in changes:
+        fresh = iter(self._new_item_ids(sum(1 for c in changes if c.item_id is None)))
+        ids = [next(fresh) if c.item_id is None else c.item_id for c in changes]
+        inserts, updates = [], []
+        for item_id, change in zip(ids, changes, strict=True):
             it = change.item
             values = (it.question, it.answer, it.category, change.key, it.content_hash,
                       it.source_file, it.source_row, json.dumps(it.extra, ensure_ascii=False))
             if change.item_id is None:
-                item_id = int(self.db.execute(
-                    "INSERT INTO items(question, answer, category, question_key, content_hash,"
-                    " source_file, source_row, extra, imported_at, updated_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id", (*values, stamp, stamp)
-                ).fetchone()[0])
+                inserts.append((item_id, *values, stamp, stamp))
             else:
-                item_id = change.item_id
-                self.db.execute(
-                    "UPDATE items SET question=?, answer=?, category=?, question_key=?,"
-                    " content_hash=?, source_file=?, source_row=?, extra=?, updated_at=?"
-                    " WHERE id=?", (*values, stamp, item_id))
-            self.index_text(item_id, it)
-            if change.vector is not None:
-                self.put_vectors([item_id], change.vector[None, :])
-            ids.append(item_id)
+                updates.append((*values, stamp, item_id))
+        self.db.executemany(
+            "UPDATE items SET question=?, answer=?, category=?, question_key=?,"
+            " content_hash=?, source_file=?, source_row=?, extra=?, updated_at=?"
+            " WHERE id=?", updates)
+        self.db.executemany(
+            "INSERT INTO items(id, question, answer, category, question_key, content_hash,"
+            " source_file, source_row, extra, imported_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        self.index_texts([(i, c.item) for i, c in zip(ids, changes, strict=True)])
+        with_vectors = [(i, c.vector) for i, c in zip(ids, changes, strict=True)
+                        if c.vector is not None]
+        if with_vectors:
+            self.put_vectors([i for i, _ in with_vectors], np.stack([v for _, v in with_vectors]))
         return ids
 
     def delete_items(self, ids: Sequence[int]) -> None:
@@ -283,8 +297,8 @@ class Workspace:
         """Index every item afresh from its text; call inside transaction() (a restored
         file's index is derived data from elsewhere, never trusted)."""
         self.db.execute("DELETE FROM items_fts")
-        for item in list(self.iter_items()):
-            self.index_text(item.id, NewItem(item.question, item.answer, item.category))
+        self.index_texts([(it.id, NewItem(it.question, it.answer, it.category))
+                          for it in list(self.iter_items())])
 
     def lexical_search(self, tokens: Sequence[str], weights: Sequence[float], k: int
                        ) -> list[tuple[int, float]]:
