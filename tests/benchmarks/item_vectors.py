@@ -7,7 +7,8 @@ two vectors per item (question, question + answer head) scored as max, sum, or o
 normalised centroid (what a one-vector store can hold). Each is measured dense and hybrid
 (z-score fusion at every grid weight) on held-out generated queries: rule angles of the
 questions, and answer sentences taken from past the longest head (so no variant has seen
-them). The choice is made on those; the realistic queries are only reported.
+them, and searched lexically as inverse cloze, core.evaluate.probe_lexical). The choice is
+made on those; the realistic queries are only reported.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from core.augment.rules import RuleAngles, SyntheticQuery
-from core.evaluate import _SENTENCE, FUSION_GRID, load_eval_queries, macro_mrr, metrics, rank_of
+from core.evaluate import (
+    _SENTENCE,
+    FUSION_GRID,
+    load_eval_queries,
+    macro_mrr,
+    metrics,
+    probe_lexical,
+    rank_of,
+)
 from core.ingest import question_key
 from core.retrieve import fuse
 
@@ -120,7 +129,9 @@ def main() -> None:
         results: dict[str, dict[str, object]] = {}
         for name, (labels, texts) in sets.items():
             vectors = encoder.encode_queries(texts)
-            lex = [retriever.lexical(t) for t in texts]
+            # Held-out answer sentences as inverse cloze, as the app calibrates fusion.
+            lex = (probe_lexical(retriever, held) if name == "heldout"
+                   else [retriever.lexical(t) for t in texts])
             variants = {key: vectors @ m.T for key, m in docs.items()}
             for head in HEADS:
                 two = (variants["q"], variants[f"q+a{head}"])
