@@ -113,16 +113,20 @@ class LabelledQuery(Protocol):
     def item_id(self) -> int: ...
 
 
-def probe_lexical(retriever: Retriever, probes: Sequence[LabelledQuery]
-                  ) -> list[list[tuple[int, float]]]:
+def probe_lexical(retriever: Retriever, probes: Sequence[LabelledQuery],
+                  reads_workspace: bool = True) -> list[list[tuple[int, float]]]:
     """Lexical hits of each probe. An answer sentence is searched with that sentence taken
     out of its item's indexed text, as inverse cloze does (Lee et al., 2019): left in, the
     probe is a verbatim quote that BM25 finds trivially (MRR@10 0.98 vs 0.49 taken out, on
     the demo) and calibration learns to trust lexical where users paraphrase. The edits are
     rolled back (calibration stores its weight right after, so it needs the write lock
-    anyway)."""
+    anyway).
+
+    An encoder blind to most of the text (not `reads_workspace`) keeps the verbatim quotes,
+    which favour lexical: with all-MiniLM, cloze probes gave it weight 0.3, and the realistic
+    queries' hybrid MRR@10 fell below lexical's (0.553 vs 0.558)."""
     ws = retriever.ws
-    cloze = [q for q in probes if q.angle == "answer_sentence"]
+    cloze = [q for q in probes if q.angle == "answer_sentence"] if reads_workspace else []
     if not cloze:
         return [retriever.lexical(q.text) for q in probes]
     items = {it.id: it for it in ws.get_items(sorted({q.item_id for q in cloze}))}
@@ -167,11 +171,7 @@ def calibrate_fusion(retriever: Retriever, sample: int = 150, reads_workspace: b
     if not probes:
         return None
     vectors = retriever.encoder.encode_queries([q.text for q in probes])
-    # An encoder blind to most of the text keeps the verbatim quotes, which favour lexical:
-    # with all-MiniLM, cloze probes gave it weight 0.3, and the realistic queries' hybrid
-    # MRR@10 fell below lexical's (0.553 vs 0.558).
-    lex = (probe_lexical(retriever, probes) if reads_workspace
-           else [retriever.lexical(q.text) for q in probes])
+    lex = probe_lexical(retriever, probes, reads_workspace)
     den = [retriever.dense(q.text, vector=v) for q, v in zip(probes, vectors, strict=True)]
 
     def score(pick) -> float:  # noqa: ANN001 - pick(lexical hits, dense hits) -> ranking

@@ -8,7 +8,6 @@ rebuilt in the target's own form. One transaction: a failed copy leaves no half 
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import sqlean as sqlite3
@@ -16,6 +15,7 @@ import sqlean as sqlite3
 from core import paths
 from core.errors import InputError, WorkspaceError
 from core.progress import Progress
+from core.records import NewItem
 from core.store.backup import check_backup_file, copy_database, copy_pages, default_target
 from core.store.failures import busy_timeout, explain
 from core.store.measured import MEASURED_SETTINGS
@@ -68,9 +68,8 @@ def copy_workspace(source: Workspace, target: Workspace,
                                      f" ({','.join('?' * len(batch))})", batch).fetchall()
             target.db.executemany(f"INSERT INTO items({_ITEMS}) VALUES ({_marks(_ITEMS)})",
                                   [tuple(r) for r in rows])
-            for row in rows:  # the lexical index in the target's own form
-                target.index_text(row[0], SimpleNamespace(  # type: ignore[arg-type]
-                    question=row[1], answer=row[2], category=row[3]))
+            # The lexical index in the target's own form.
+            target.index_texts([(row[0], NewItem(row[1], row[2], row[3])) for row in rows])
             if progress:
                 progress("copying items", min(start + _BATCH, len(ids)), len(ids))
         dim, encoder = source.vector_dim(), source.vector_encoder()

@@ -96,8 +96,7 @@ def _evaluate(retriever: Retriever, encoder: Encoder, ids: list[int], docs: np.n
     searched lexically as inverse cloze, as in fusion calibration (core.evaluate)."""
     queries, gold = [q.text for q in held], [q.item_id for q in held]
     vectors = encoder.encode_queries(queries)
-    lex = (probe_lexical(retriever, held) if reads_workspace
-           else [retriever.lexical(q) for q in queries])
+    lex = probe_lexical(retriever, held, reads_workspace)
     sims = vectors @ docs.T if len(queries) else np.zeros((0, len(ids)))
     top = np.argsort(-sims, axis=1)[:, :50]
     den = [[(ids[j], float(sims[n, j])) for j in row] for n, row in enumerate(top)]
