@@ -102,3 +102,36 @@ def test_two_imports_at_once_store_every_item_once(data_home: Path):
         assert ws.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert ws.db.execute("SELECT count(*) FROM items_fts").fetchone()[0] == 26
         assert ws.db.execute("SELECT count(*) FROM item_vectors").fetchone()[0] == 26
+
+
+def _open_new_workspace(home: str, ready, results) -> None:  # a process of the test below
+    os.environ["PATENT_DESK_HOME"] = home
+    from core.errors import PatentDeskError
+    from core.store import open_workspace as open_ws
+
+    ready.wait()  # every process is loaded: the opens start together
+    try:
+        with open_ws("firm") as ws:
+            results.put(("opened", ws.count_items()))
+    except PatentDeskError as exc:
+        results.put(("refused", str(exc)))
+
+
+def test_processes_creating_one_new_workspace_at_once_all_open_it(tmp_path: Path):
+    """Two imports into a new name start together: each must find a whole workspace, never
+    a half-made one (refused as foreign) or an at-once "busy" without waiting its turn."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    for round_ in range(8):
+        home = tmp_path / f"home{round_}"
+        ready, results = spawn.Barrier(6), spawn.Queue()
+        workers = [spawn.Process(target=_open_new_workspace, args=(str(home), ready, results))
+                   for _ in range(6)]
+        for w in workers:
+            w.start()
+        outcomes = [results.get(timeout=120) for _ in workers]
+        for w in workers:
+            w.join(timeout=60)
+        assert outcomes == [("opened", 0)] * 6, outcomes
+        assert sorted(p.name for p in (home / "workspaces").iterdir()) == ["firm.sqlite"]

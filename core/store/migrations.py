@@ -5,8 +5,12 @@ Append a new function to MIGRATIONS to change the schema; never edit one that ha
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import sqlean as sqlite3
 
 Migration = Callable[[Any], None]
 
@@ -140,3 +144,31 @@ def migrate(db: Any, before: Callable[[int], None] | None = None) -> int:
             db.execute("ROLLBACK")
         raise
     return len(MIGRATIONS)
+
+
+def create_whole(path: Path) -> None:
+    """Make a new workspace file beside its place, migrated, then link it in: it appears
+    whole or not at all. Processes creating one workspace at once (two imports into a new
+    name) otherwise met half-made: one read the other's schema mid-migration and refused it
+    as foreign, or SQLite answered busy at once, without waiting, while the other switched
+    the new file to WAL. An existing file is left alone."""
+    if path.exists():
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        db = sqlite3.connect(str(tmp), isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # the mode is kept in the file
+            migrate(db)
+        finally:
+            db.close()  # the last connection: SQLite folds the -wal file back in
+        try:
+            os.link(tmp, path)  # fails where another process's file is already in place
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links (FAT, some shares)
+            if not path.exists():
+                os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            leftover.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from core.records import Item, NewItem
 from core.store import known_files
 from core.store.backup import backup_before_migration
 from core.store.failures import busy_timeout, explain, is_storage_error
-from core.store.migrations import MigrationFailed, NewerFormat, migrate
+from core.store.migrations import MigrationFailed, NewerFormat, create_whole, migrate
 from core.store.schema_check import LENIENT_TEXT, SchemaMismatch, check_schema
 from core.text import char_tokens
 
@@ -83,6 +83,7 @@ class Workspace:
         self.name = name or self.path.stem
         self.db = None  # type: ignore[assignment]
         try:
+            create_whole(self.path)  # when it is new
             self.db = sqlite3.connect(str(self.path), isolation_level=None,
                                       timeout=busy_timeout(), check_same_thread=False)
             self.db.text_factory = LENIENT_TEXT
@@ -329,8 +330,7 @@ class Workspace:
 
     def index_tokens(self, item_id: int) -> set[str]:
         """The lexical tokens of an item's question and answer."""
-        row = self.db.execute("SELECT body FROM items_fts WHERE rowid = ?",
-                              (item_id,)).fetchone()
+        row = self.db.execute("SELECT body FROM items_fts WHERE rowid = ?", (item_id,)).fetchone()
         return set(row[0].split()) if row else set()
 
     # -- vectors ----------------------------------------------------------------------------
