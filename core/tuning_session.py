@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Protocol
 
 from core.errors import ModelError, PatentDeskError, WorkspaceError
@@ -21,7 +22,7 @@ from core.models.remote_llm import RemoteLLM
 from core.retrieve import Retriever
 from core.store import Workspace, measured
 from core.store.tuning import AdapterStore
-from core.tune.adapters import activate, attach_stored
+from core.tune.adapters import activate, stored
 from core.tune.dataset import llm_fits
 
 if TYPE_CHECKING:
@@ -115,20 +116,17 @@ def evaluate(desk: OpenDesk, queries_file: str, adapter: str | None = None
         queries_file, {question_key(i.question): i.id for i in items}, {i.id for i in items})
     encoder, weight = desk.encoder, None
     active = encoder.adapter.id if encoder.adapter else None
+    switch: AbstractContextManager[None] = nullcontext()
     if adapter is not None:
         wanted = None if adapter == "none" else _adapter_number(adapter)
         info = AdapterStore(ws).get(wanted) if wanted is not None else None
         if wanted is not None and info is None:
             raise PatentDeskError(f"no adapter {adapter}; see: patent-desk adapters list")
         if wanted != active:
-            if info is None:
-                encoder.detach_adapter()
-                weight = 0.0
-            else:
-                attach_stored(encoder, ws, info)
-                weight = info.metrics.get("fusion_weight")
-    used = encoder.adapter.id if encoder.adapter else None
-    try:
+            switch = encoder.using(*stored(ws, info)) if info else encoder.using(None)
+            weight = info.metrics.get("fusion_weight") if info else 0.0
+    with switch:  # the active adapter comes back after it
+        used = encoder.adapter.id if encoder.adapter else None
         documents = None
         if encoder.doc_space_id != ws.vector_encoder():
             # The stored vectors belong to another (symmetric) adapter: read the items
@@ -139,8 +137,6 @@ def evaluate(desk: OpenDesk, queries_file: str, adapter: str | None = None
                                                        cancel=desk.cancel))
         result = evaluate_retrievers(Retriever(ws, encoder, weight, documents,
                                                desk.glossary, desk.languages()), queries)
-    finally:
-        _ = desk.encoder  # the encoder property puts the active adapter back
     return {"n": len(queries), "unknown_gold": unknown, "adapter": used, **result}
 
 

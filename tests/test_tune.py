@@ -132,6 +132,22 @@ def test_cancelling_training_changes_nothing(small: Desk):
     assert small.encoder.adapter is None
 
 
+def test_cancelling_a_retrain_keeps_the_active_adapter_searching_as_before(small: Desk):
+    small.tune(QUICK, llm_angles="off")
+    [adapter] = AdapterStore(small.ws).list()
+    small.activate_adapter(adapter.id)
+    query = "新型專利技術報告 費用"
+    before = small.retriever().dense(query, 5)
+    cancel = threading.Event()
+    small.cancel = cancel
+    small.progress = lambda stage, done, total: cancel.set() if stage == "training" else None
+    with pytest.raises(Cancelled):
+        small.tune(QUICK, llm_angles="off")
+    assert [a.id for a in AdapterStore(small.ws).list()] == [adapter.id]
+    assert small.encoder.adapter is not None and small.encoder.adapter.id == adapter.id
+    assert small.retriever().dense(query, 5) == before
+
+
 def test_activate_and_roll_back(small: Desk):
     small.tune(QUICK, llm_angles="off")
     [adapter] = AdapterStore(small.ws).list()

@@ -67,3 +67,29 @@ def test_taught_characters_travel_with_the_adapter_and_detach_restores_the_base(
         np.testing.assert_allclose(encoder.encode_queries(["专利审查获准"]), taught, atol=1e-5)
     finally:
         encoder.detach_adapter()
+
+
+def test_an_adapter_used_for_one_block_gives_the_encoder_back_as_it_was(minilm: Encoder):
+    """How tuning and `eval --adapter` measure other adapters: the active one (here one that
+    taught characters) comes back with its weights, also when the block is cancelled."""
+    encoder = minilm
+    question = "專利審查獲准"
+    chars = tuple(unknown_characters(encoder.model[0].tokenizer, [question], 10))
+    spec = AdapterSpec("symmetric", {"r": 4, "target_modules": ["query"]}, id=1, vocab=chars)
+    encoder.attach_adapter(spec)
+    try:
+        with torch.no_grad():
+            for name, param in encoder.model.named_parameters():
+                if "trainable_tokens" in name or "lora_B" in name:
+                    param.add_(torch.randn_like(param) * 0.1)
+        active = encoder.encode_queries([question])
+        with pytest.raises(KeyboardInterrupt), encoder.using(None):
+            assert encoder.adapter is None
+            raise KeyboardInterrupt  # stands in for Cancel in the middle of a block
+        other = AdapterSpec("query", {"r": 4, "target_modules": ["query"]})
+        with encoder.using(other):
+            assert encoder.adapter == other
+        assert encoder.adapter == spec
+        np.testing.assert_allclose(encoder.encode_queries([question]), active, atol=1e-5)
+    finally:
+        encoder.detach_adapter()

@@ -86,6 +86,25 @@ class Encoder:
         module.model.eval()
         self.adapter = spec
 
+    @contextmanager
+    def using(self, spec: AdapterSpec | None, state: dict | None = None) -> Iterator[None]:
+        """Encode through `spec` (None: the base model) inside the block only: the adapter
+        attached before comes back after it, also when the block fails or is cancelled."""
+        previous = self.adapter
+        saved = _copy(self.adapter_state()) if previous is not None else None
+        if spec is None:
+            self.detach_adapter()
+        else:
+            self.attach_adapter(spec, state)
+        try:
+            yield
+        finally:
+            self.model.eval()  # a block that trained and failed leaves dropout on
+            if previous is None:
+                self.detach_adapter()
+            else:
+                self.attach_adapter(previous, saved)
+
     def detach_adapter(self) -> None:
         if self.adapter is None:
             return
@@ -186,6 +205,11 @@ class Encoder:
         total = sum(len(ids) for ids in encoded)
         unknown = sum(ids.count(unk) for ids in encoded)
         return unknown / total if total else 0.0
+
+
+def _copy(state: dict) -> dict:
+    """Weights detached from the live tensors, which training goes on changing."""
+    return {k: v.detach().clone() for k, v in state.items()}
 
 
 def _set_tokenizer(module: Any, tokenizer: Any) -> None:

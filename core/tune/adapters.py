@@ -24,12 +24,16 @@ def load_weights(blob: bytes) -> dict[str, Any]:
     return load(blob)
 
 
-def attach_stored(encoder: Encoder, ws: Workspace, info: AdapterInfo) -> None:
-    """Put a stored adapter (weights from the workspace file) on the encoder."""
+def stored(ws: Workspace, info: AdapterInfo) -> tuple[AdapterSpec, dict[str, Any]]:
+    """A stored adapter's spec and weights (from the workspace file), for Encoder.using."""
     spec = AdapterSpec(info.kind, info.config["lora"], info.id,
                        tuple(info.config.get("vocab", ())))
-    encoder.attach_adapter(spec,
-                           load_weights(AdapterStore(ws).weights(info.id)))
+    return spec, load_weights(AdapterStore(ws).weights(info.id))
+
+
+def attach_stored(encoder: Encoder, ws: Workspace, info: AdapterInfo) -> None:
+    """Put a stored adapter on the encoder, to stay: the workspace's active one."""
+    encoder.attach_adapter(*stored(ws, info))
 
 
 def light_encoder(ws: Workspace, source: ModelSource, info: AdapterInfo | None

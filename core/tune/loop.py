@@ -19,7 +19,7 @@ from core.progress import Progress
 from core.retrieve import Retriever, fuse
 from core.store import Workspace, measured
 from core.store.tuning import AdapterStore, QueryStore, StoredQuery
-from core.tune.adapters import attach_stored, dump_weights
+from core.tune.adapters import dump_weights, stored
 from core.tune.dataset import QueryReport, build_queries
 from core.tune.negatives import mine_negatives
 from core.tune.trainer import TrainConfig, train_adapter
@@ -147,46 +147,49 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
     adapters = AdapterStore(ws)
     active = adapters.active()
 
-    # Everything below uses the base encoder: the frozen document tower.
-    clock = time.monotonic()
-    encoder.detach_adapter()
-    docs = ws.get_vectors(ids) if ws.vector_encoder() == encoder.id else \
-        encoder.encode_documents([it.question for it in items])
-    base = Retriever(ws, encoder)
-    train_texts = [q.text for q in train_q]
-    vectors = encoder.encode_queries(train_texts)
-    negatives = mine_negatives(base, train_texts, [q.item_id for q in train_q],
-                               options.negatives, options.hard, options.random,
-                               vectors=vectors, progress=progress)
-    timings["mine"] = time.monotonic() - clock
+    # Measured on the base encoder (the frozen document tower), each adapter only inside its
+    # own block: the encoder comes back as it was given, and the Desk attaches the winner
+    # from the workspace when it is next asked for its encoder (EncoderChoice.encoder).
+    with encoder.using(None):
+        clock = time.monotonic()
+        docs = ws.get_vectors(ids) if ws.vector_encoder() == encoder.id else \
+            encoder.encode_documents([it.question for it in items])
+        base = Retriever(ws, encoder)
+        train_texts = [q.text for q in train_q]
+        vectors = encoder.encode_queries(train_texts)
+        negatives = mine_negatives(base, train_texts, [q.item_id for q in train_q],
+                                   options.negatives, options.hard, options.random,
+                                   vectors=vectors, progress=progress)
+        timings["mine"] = time.monotonic() - clock
 
-    clock = time.monotonic()
-    held_texts, held_gold = [q.text for q in held_q], [q.item_id for q in held_q]
-    doc_texts = [it.question for it in items]
-    reads = measured.reading(ws).get("ratio", 0.0) < UNREADABLE_RATIO
-    before, _ = _evaluate(base, encoder, ids, docs, held_q, reads)
-    config = options.train
-    vocab = _vocabulary(encoder, items, config)
-    result = train_adapter(
-        encoder, docs, doc_texts,
-        [(q.text, row_of[q.item_id]) for q in train_q],
-        [[row_of[n] for n in negs] for negs in negatives],
-        [(t, row_of[g]) for t, g in zip(held_texts, held_gold, strict=True)],
-        config, progress, cancel, vocab)
-    timings["train"] = time.monotonic() - clock
+        clock = time.monotonic()
+        held_texts, held_gold = [q.text for q in held_q], [q.item_id for q in held_q]
+        doc_texts = [it.question for it in items]
+        reads = measured.reading(ws).get("ratio", 0.0) < UNREADABLE_RATIO
+        before, _ = _evaluate(base, encoder, ids, docs, held_q, reads)
+        config = options.train
+        vocab = _vocabulary(encoder, items, config)
+        result = train_adapter(
+            encoder, docs, doc_texts,
+            [(q.text, row_of[q.item_id]) for q in train_q],
+            [[row_of[n] for n in negs] for negs in negatives],
+            [(t, row_of[g]) for t, g in zip(held_texts, held_gold, strict=True)],
+            config, progress, cancel, vocab)
+        timings["train"] = time.monotonic() - clock
 
-    clock = time.monotonic()
-    spec = AdapterSpec(config.kind, config.lora(), vocab=tuple(vocab))
-    encoder.attach_adapter(spec, result.state)
-    after, weight = _evaluate(base, encoder, ids, _docs_for(encoder, config.kind, docs, doc_texts),
-                              held_q, reads)
-    incumbent = before
-    if active is not None and active.base_encoder == encoder.id:
-        attach_stored(encoder, ws, active)
-        incumbent, _ = _evaluate(base, encoder, ids,
-                                 _docs_for(encoder, active.kind, docs, doc_texts),
-                                 held_q, reads)
-    timings["eval"] = time.monotonic() - clock
+        clock = time.monotonic()
+        with encoder.using(AdapterSpec(config.kind, config.lora(), vocab=tuple(vocab)),
+                           result.state):
+            after, weight = _evaluate(base, encoder, ids,
+                                      _docs_for(encoder, config.kind, docs, doc_texts),
+                                      held_q, reads)
+        incumbent = before
+        if active is not None and active.base_encoder == encoder.id:
+            with encoder.using(*stored(ws, active)):
+                incumbent, _ = _evaluate(base, encoder, ids,
+                                         _docs_for(encoder, active.kind, docs, doc_texts),
+                                         held_q, reads)
+        timings["eval"] = time.monotonic() - clock
 
     better = after["hybrid"]["mrr@10"] > incumbent["hybrid"]["mrr@10"]
     metrics_out = {"heldout": after, "base": before, "fusion_weight": weight,
@@ -201,13 +204,6 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
             adapters.set_active(adapter_id)
             measured.save_fusion(ws, weight, "heldout", adapter=adapter_id,
                                  encoder=encoder.id)
-    # Leave the encoder as the workspace now is: the winner attached.
-    winner = adapter_id if better else (active.id if active else None)
-    if winner is None:
-        encoder.detach_adapter()
-    elif winner == adapter_id:
-        encoder.attach_adapter(AdapterSpec(config.kind, config.lora(), adapter_id,
-                                           tuple(vocab)), result.state)
     reason = ("it retrieves the held-out queries better than the "
               + ("active adapter" if active else "base encoder") if better else
               "it did not beat the " + ("active adapter" if active else "base encoder")

@@ -101,7 +101,20 @@ def train_adapter(encoder: Encoder, docs: np.ndarray, doc_texts: Sequence[str],
     Keeps the epoch that retrieves the held-out queries best (early stopping)."""
     torch.manual_seed(config.seed)
     started = time.monotonic()
-    encoder.attach_adapter(AdapterSpec(config.kind, config.lora(), vocab=tuple(vocab)))
+    # A fresh adapter for this run only: the encoder comes back as it was given, also
+    # on Cancel or a failure, and the weights leave as snapshots (TrainResult.state).
+    with encoder.using(AdapterSpec(config.kind, config.lora(), vocab=tuple(vocab))):
+        result = _train(encoder, docs, doc_texts, train, negatives, heldout, config,
+                        progress, cancel)
+    result.seconds = time.monotonic() - started
+    result.examples = len(train)
+    return result
+
+
+def _train(encoder: Encoder, docs: np.ndarray, doc_texts: Sequence[str],
+           train: Sequence[tuple[str, int]], negatives: Sequence[Sequence[int]],
+           heldout: Sequence[tuple[str, int]], config: TrainConfig,
+           progress: Progress | None, cancel: threading.Event | None) -> TrainResult:
     named = [(n, p) for n, p in encoder.model.named_parameters() if p.requires_grad]
     tokens = [p for n, p in named if "trainable_tokens" in n]
     optimizer = torch.optim.AdamW([
@@ -122,7 +135,6 @@ def train_adapter(encoder: Encoder, docs: np.ndarray, doc_texts: Sequence[str],
         encoder.model.train()
         for start in range(0, len(order), config.batch_size):
             if cancel is not None and cancel.is_set():
-                encoder.detach_adapter()
                 raise Cancelled("tuning cancelled; the active model was not changed")
             batch = order[start : start + config.batch_size]
             loss = _step_loss(encoder, doc_matrix, doc_texts, train, negatives, batch, config)
@@ -145,8 +157,6 @@ def train_adapter(encoder: Encoder, docs: np.ndarray, doc_texts: Sequence[str],
             stale += 1
             if stale > config.patience:
                 break
-    result.seconds = time.monotonic() - started
-    result.examples = len(train)
     return result
 
 
