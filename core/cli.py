@@ -246,7 +246,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.json:
             _print_json(result)
             return 0
-        print(f"{result['n']} queries, adapter: {result['adapter'] or 'none (base encoder)'}")
+        print(f"{result['n']} queries, adapter: {result['adapter'] or 'none (base encoder)'}"
+              f", hybrid dense weight {result['dense_weight']}")
         if result["unknown_gold"]:
             print(f"{len(result['unknown_gold'])} queries skipped: their gold item is not in "
                   f"this workspace (lines {result['unknown_gold'][:10]})")

@@ -279,7 +279,7 @@ def evaluate_retrievers(retriever: Retriever, queries: Sequence[EvalQuery]
                         ) -> dict[str, object]:
     """Metrics per retriever (lexical, dense, hybrid) and per angle, in one pass."""
     assert retriever.encoder is not None
-    searched = [retriever.searched_as(q.query) for q in queries]
+    searched = [retriever.dense_text(q.query) for q in queries]
     vectors = retriever.encoder.encode_queries(searched)
     ranks: dict[str, list[int | None]] = {"lexical": [], "dense": [], "hybrid": []}
     for q, v in zip(queries, vectors, strict=True):

@@ -124,7 +124,11 @@ def evaluate(desk: OpenDesk, queries_file: str, adapter: str | None = None
             raise PatentDeskError(f"no adapter {adapter}; see: patent-desk adapters list")
         if wanted != active:
             switch = encoder.using(*stored(ws, info)) if info else encoder.using(None)
-            weight = info.metrics.get("fusion_weight") if info else 0.0
+            # The base is measured at the weight its own held-out queries chose when the
+            # active adapter was trained (the workspace's weight is that adapter's now).
+            source = info or (AdapterStore(ws).get(active) if active is not None else None)
+            key = "fusion_weight" if info else "base_fusion_weight"
+            weight = source.metrics.get(key) if source else None
     with switch:  # the active adapter comes back after it
         used = encoder.adapter.id if encoder.adapter else None
         documents = None
@@ -135,9 +139,11 @@ def evaluate(desk: OpenDesk, queries_file: str, adapter: str | None = None
             texts = [it.question for it in ws.get_items(ids)]
             documents = (ids, encoder.encode_documents(texts, progress=desk.progress,
                                                        cancel=desk.cancel))
-        result = evaluate_retrievers(Retriever(ws, encoder, weight, documents,
-                                               desk.glossary, desk.languages()), queries)
-    return {"n": len(queries), "unknown_gold": unknown, "adapter": used, **result}
+        retriever = Retriever(ws, encoder, weight, documents, desk.glossary,
+                              desk.languages())
+        result = evaluate_retrievers(retriever, queries)
+    return {"n": len(queries), "unknown_gold": unknown, "adapter": used,
+            "dense_weight": retriever.dense_weight(), **result}
 
 
 def _adapter_number(value: str) -> int:

@@ -199,6 +199,9 @@ def test_tune_adapters_and_eval_from_the_cli(tmp_path: Path, data_home: Path):
     base = run_cli("eval", "--queries", str(queries), "--adapter", "none", "--json",
                    home=data_home)
     assert json.loads(base.stdout)["adapter"] is None
+    # The base's hybrid is its own, at the weight its held-out queries chose, not lexical.
+    chosen = json.loads(listed.stdout)["adapters"][0]["metrics"]["base_fusion_weight"]
+    assert json.loads(base.stdout)["dense_weight"] == chosen
     assert json.loads(base.stdout)["retrievers"]["lexical"] == result["retrievers"]["lexical"]
 
 

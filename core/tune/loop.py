@@ -166,7 +166,7 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
         held_texts, held_gold = [q.text for q in held_q], [q.item_id for q in held_q]
         doc_texts = [it.question for it in items]
         reads = measured.reading(ws).get("ratio", 0.0) < UNREADABLE_RATIO
-        before, _ = _evaluate(base, encoder, ids, docs, held_q, reads)
+        before, base_weight = _evaluate(base, encoder, ids, docs, held_q, reads)
         config = options.train
         vocab = _vocabulary(encoder, items, config)
         result = train_adapter(
@@ -193,6 +193,7 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
 
     better = after["hybrid"]["mrr@10"] > incumbent["hybrid"]["mrr@10"]
     metrics_out = {"heldout": after, "base": before, "fusion_weight": weight,
+                   "base_fusion_weight": base_weight,
                    "best_epoch": result.best_epoch, "history": result.history,
                    "train_queries": len(train_q), "heldout_queries": len(held_q)}
     with ws.transaction():

@@ -69,9 +69,10 @@ def main() -> None:
                                                       for i in items}, {i.id for i in items})
         retriever = desk.retriever()  # with the glossary, as the app searches
         searched = [retriever.searched_as(q.query) for q in queries]
-        vectors = desk.encoder.encode_queries(searched)
+        read = [retriever.dense_text(q.query) for q in queries]
+        vectors = desk.encoder.encode_queries(read)
         lex = [retriever.lexical(s) for s in searched]
-        den = [retriever.dense(s, vector=v) for s, v in zip(searched, vectors, strict=True)]
+        den = [retriever.dense(s, vector=v) for s, v in zip(read, vectors, strict=True)]
     for name, rule in RULES.items():
         cells = []
         for w in WEIGHTS:
