@@ -18,9 +18,12 @@ import opencc
 
 # The one definition of "CJK character" (extension A, the unified block, compatibility forms).
 CJK_RANGES = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The same with the supplementary planes (extension B onwards): too rare to matter for search
+# and language detection, but a vocabulary lacks them as surely (core.models.vocab).
+CJK_RANGES_WIDE = CJK_RANGES + r"\U00020000-\U0003ffff"
+CJK_CHAR_RE = re.compile(rf"[{CJK_RANGES}]")
 CJK_RUN_RE = re.compile(rf"[{CJK_RANGES}]+")
 _RUN_RE = re.compile(rf"[{CJK_RANGES}]+|[0-9a-z]+")
-_CJK_RE = re.compile(rf"[{CJK_RANGES}]")
 _UNIT_RE = re.compile(rf"[{CJK_RANGES}]|[^\W{CJK_RANGES}]+")
 _SPACE_RE = re.compile(r"\s+")
 
@@ -74,7 +77,7 @@ def cjk_ratio(text: str) -> float:
     letters = [c for c in text if c.isalnum()]
     if not letters:
         return 0.0
-    return sum(1 for c in letters if _CJK_RE.match(c)) / len(letters)
+    return sum(1 for c in letters if CJK_CHAR_RE.match(c)) / len(letters)
 
 
 def language_of(text: str) -> str:
@@ -97,7 +100,7 @@ def token_runs(text: str) -> list[list[str]]:
     search over them finds the run as a substring), or one Latin/digit word."""
     out: list[list[str]] = []
     for run in _RUN_RE.findall(fold(text)):
-        if _CJK_RE.match(run[0]) and len(run) > 1:
+        if CJK_CHAR_RE.match(run[0]) and len(run) > 1:
             out.append([run[i : i + 2] for i in range(len(run) - 1)])
         else:
             out.append([run])

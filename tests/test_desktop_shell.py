@@ -14,6 +14,7 @@ from PySide6.QtGui import QDropEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from core.text import CJK_CHAR_RE
 from desktop.app import startup_workspace
 from desktop.main_window import MainWindow
 from desktop.pages.library import LibraryPage
@@ -24,7 +25,6 @@ from tests.qt_helpers import answer_next_dialog, click, open_window, type_text, 
 # Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
 pytestmark = pytest.mark.slow
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _combo(window: MainWindow) -> list[str]:
@@ -192,10 +192,10 @@ def chinese(qapp):
 def test_the_interface_speaks_traditional_chinese(qtbot, demo_workspace, chinese):
     window = open_window(qtbot, demo_workspace)
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert len(tabs) >= 2 and all(CJK.search(t) for t in tabs), tabs
+    assert len(tabs) >= 2 and all(CJK_CHAR_RE.search(t) for t in tabs), tabs
     assert window.tabs.tabText(0) == "提問" and window.tabs.tabText(1) == "題庫"
     assert [a.text() for a in window.menuBar().actions()] == ["檔案(&F)", "說明(&H)"]
-    assert "725" in window.status.text() and CJK.search(window.status.text())
+    assert "725" in window.status.text() and CJK_CHAR_RE.search(window.status.text())
     window.show_progress("embedding", 3, 10)  # core's stage names, wherever progress shows
     assert window.status.text() == "正在建立向量… 3/10"
     window.hide_progress()

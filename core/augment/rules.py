@@ -16,9 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core import paths
-from core.text import cjk_ratio, clean, to_simplified, to_traditional
+from core.text import CJK_CHAR_RE, cjk_ratio, clean, to_simplified, to_traditional
 
-_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 _QUESTION_TAIL = re.compile(r"[？?。！!\s]+$")
 _KEYBOARD = "qwertyuiop asdfghjkl zxcvbnm".split()
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<=[a-z])\.\s")
@@ -29,7 +28,8 @@ def _syllable(char: str) -> str:
     # would pay, and only spelling-error variants need it.
     from pypinyin import Style, lazy_pinyin
 
-    return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0]
+    # Most compatibility ideographs (U+F900-FAFF) have no reading: "", not an IndexError.
+    return (lazy_pinyin(char, style=Style.NORMAL, errors="ignore") or [""])[0]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class RuleAngles:
     def __init__(self, corpus_texts: Iterable[str], seed: int = 13) -> None:
         by_sound: dict[str, set[str]] = defaultdict(set)
         for text in corpus_texts:
-            for char in set(_CJK_CHAR.findall(text)):
+            for char in set(CJK_CHAR_RE.findall(text)):
                 sound = _syllable(char)
                 if sound:
                     by_sound[sound].add(char)

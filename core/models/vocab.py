@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from core.text import fold, to_traditional
+from core.text import CJK_RANGES_WIDE, fold, to_traditional
 
 SLOT_PREFIX = "[unused"
+_CJK_WIDE_RE = re.compile(rf"[{CJK_RANGES_WIDE}]")
 
 
 def _is_cjk(ch: str) -> bool:
-    return unicodedata.category(ch) == "Lo" and (
-        "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch)
+    return unicodedata.category(ch) == "Lo" and _CJK_WIDE_RE.match(ch) is not None
 
 
 def free_slots(tokenizer: Any) -> list[int]:

@@ -11,9 +11,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from core.text import CJK_RANGES
 from tests.benchmarks.common import SUBSETS, Profile, log, peak_rss_mb
 
-_UNIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]|[^\W_]+")
+_UNIT = re.compile(rf"[{CJK_RANGES}\u3040-\u30ff]|[^\W_]+")  # kana count as characters too
 _CITE_LINE = re.compile(r"^\s*\[\d+\]\s*(官方解答|Official answer)\s*[:：].*$", re.M)
 _MARK = re.compile(r"\[\d{1,2}\]")
 

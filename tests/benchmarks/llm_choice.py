@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from core.text import CJK_CHAR_RE
 from tests.benchmarks.common import ROOT, git_commit, log, machine, write_json
 from tests.benchmarks.generation import answer_body, bleu, rouge_l
 
@@ -35,7 +36,6 @@ MODELS = ("smollm2", "qwen05", "qwen15")
 # Questions the demo corpus cannot answer: the app must say so, not improvise.
 OFF_TOPIC = ("今天臺北的天氣如何？", "請推薦一家好吃的牛肉麵店。", "如何申請美國的學生簽證？")
 _MARK = re.compile(r"\[(\d{1,3})\]")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _REFUSALS = ("沒有相關", "找不到", "無法回答", "沒有提到")
 _SENTENCE = re.compile(r"[^。！？!?\n]+")
 
@@ -68,9 +68,9 @@ def traditional(text: str) -> bool:
         return False
     if _converter is None:
         _converter = opencc.OpenCC("s2t")
-    chars = _CJK.findall(text)
+    chars = CJK_CHAR_RE.findall(text)
     changed = sum(a != b for a, b in zip(text, _converter.convert(text), strict=False)
-                  if _CJK.match(a))
+                  if CJK_CHAR_RE.match(a))
     return changed <= 0.02 * len(chars)
 
 
@@ -328,7 +328,7 @@ def run_model(key: str, desk_encoder: Any, answers: int, angle_items: int,
             "first_token_s", "decode_tokens_per_s", "traditional", "repeats")} for r in rows]
         if angle_items:
             chinese = [it for it in sample_items(desk, angle_items * 3)
-                       if _CJK.search(it.question)][:angle_items]
+                       if CJK_CHAR_RE.search(it.question)][:angle_items]
             log(f"{key}: angles on {len(chinese)} items")
             out["angles"] = angle_rows(llm, recorder, chinese)
     out["worker_peak_rss_mb"] = worker_peak_rss_mb(llm.worker_pid)
