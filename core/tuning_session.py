@@ -7,7 +7,6 @@ reach it only through the small OpenDesk protocol below."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Protocol
 
@@ -19,6 +18,7 @@ from core.models import llm_source
 from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
 from core.models.remote_llm import RemoteLLM
+from core.progress import Progress
 from core.retrieve import Retriever
 from core.store import Workspace, measured
 from core.store.tuning import AdapterStore
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 class OpenDesk(Protocol):
     ws: Workspace
-    progress: Callable[[str, int, int], None] | None
+    progress: Progress | None
     cancel: threading.Event | None
 
     @property

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from core.desk import Desk
 from core.errors import Cancelled, PatentDeskError
+from core.progress import Progress
 
 log = logging.getLogger("patent_desk.desktop")
 
@@ -110,7 +111,7 @@ class JobRunner(QObject):
     def start(self, fn: Callable[[JobContext], Any],
               on_done: Callable[[Any], None] | None = None,
               on_failed: Callable[[str], None] | None = None,
-              on_progress: Callable[[str, int, int], None] | None = None,
+              on_progress: Progress | None = None,
               on_cancelled: Callable[[str], None] | None = None,
               on_token: Callable[[str], None] | None = None,
               background: bool = False, beside_background: bool = False) -> Job:

@@ -4,10 +4,11 @@ from the workspace index (lexical + dense top-k minus the gold item)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
+from core.progress import Progress
 from core.retrieve import Retriever, fuse
 
 NEGATIVE_MODES = ("hard", "random", "both")
@@ -16,7 +17,7 @@ NEGATIVE_MODES = ("hard", "random", "both")
 def mine_negatives(retriever: Retriever, queries: Sequence[str], gold: Sequence[int],
                    mode: str = "both", hard: int = 8, rand: int = 8, seed: int = 13,
                    vectors: np.ndarray | None = None,
-                   progress: Callable[[str, int, int], None] | None = None) -> list[list[int]]:
+                   progress: Progress | None = None) -> list[list[int]]:
     """For each query, item ids that are wrong answers: the index's best wrong guesses
     (hard) and/or uniformly random items (random)."""
     if mode not in NEGATIVE_MODES:
