@@ -3,14 +3,13 @@
 Logs go to `<data home>/logs/patent-desk.log` (rotated: 4 files of 2 MB). By default they
 record ids, counts, lengths and file names, never the text of a question, an answer or an
 item; verbose logging (for debugging with a colleague) adds the texts. It is switched on for
-every workspace by `set_verbose(True)` (the setting lives in `<data home>/settings.json`,
-outside any workspace) or for one run by the environment variable PATENT_DESK_VERBOSE_LOGS=1.
+every workspace by `set_verbose(True)` (saved in `<data home>/settings.json` by
+core.shared_settings) or for one run by the environment variable PATENT_DESK_VERBOSE_LOGS=1.
 Logging never stops the app: a read-only or full disk only loses log lines.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from logging.handlers import RotatingFileHandler
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from core import paths
 from core.errors import PatentDeskError
+from core.shared_settings import set_shared_setting, shared_setting
 
 LOGGER = "patent_desk"
 VERBOSE_ENV = "PATENT_DESK_VERBOSE_LOGS"
@@ -38,39 +38,12 @@ def log() -> logging.Logger:
     return logging.getLogger(LOGGER)
 
 
-def settings_file() -> Path:
-    return paths.data_home() / "settings.json"
-
-
-def _settings() -> dict:
-    try:
-        data = json.loads(settings_file().read_text("utf-8"))
-    except (OSError, ValueError, PatentDeskError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def shared_setting(key: str) -> object:
-    """A setting saved for every workspace (settings.json), or None."""
-    return _settings().get(key)
-
-
-def set_shared_setting(key: str, value: object) -> None:
-    """Save a setting for every workspace; None removes it."""
-    data = _settings()
-    if value is None:
-        data.pop(key, None)
-    else:
-        data[key] = value
-    paths.write_text_atomic(settings_file(), json.dumps(data, indent=1))
-
-
 def verbose_setting() -> bool:
     """Verbose logging as chosen: the environment variable wins, then the saved setting."""
     env = os.environ.get(VERBOSE_ENV)
     if env is not None and env.strip():
         return env.strip().lower() in ("1", "true", "yes", "on")
-    return bool(_settings().get("verbose_logs", False))
+    return bool(shared_setting("verbose_logs"))
 
 
 def set_verbose(on: bool) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from core import paths
 from core.errors import PatentDeskError
-from core.logs import shared_setting
+from core.shared_settings import shared_setting
 from core.store.postgres import STORE_ENV, choose_store
 
 I18N_DIR = Path(__file__).resolve().parent / "i18n"

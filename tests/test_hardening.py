@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core import logs
+from core import shared_settings
 from core.errors import ModelError, WorkspaceError
 from core.models.gguf import check_complete
 from core.store import open_workspace
@@ -59,23 +59,23 @@ def test_a_gguf_nested_to_overflow_the_checker_is_one_line(tmp_path: Path):
 
 
 def test_a_kill_while_settings_are_written_leaves_the_old_file(data_home: Path):
-    logs.set_shared_setting("store", "sqlite")
-    before = logs.settings_file().read_text("utf-8")
+    shared_settings.set_shared_setting("store", "sqlite")
+    before = shared_settings.settings_file().read_text("utf-8")
     script = ("import os, signal\n"
-              "from core import logs\n"
+              "from core import shared_settings\n"
               "real = os.replace\n"
               "def killed(*_a):\n"  # the moment between writing and swapping in
               "    os.kill(os.getpid(), signal.SIGKILL)\n"
               "os.replace = killed\n"
-              "logs.set_shared_setting('verbose', True)\n")
+              "shared_settings.set_shared_setting('verbose', True)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**os.environ, "PATENT_DESK_HOME": str(data_home)}, check=False)
     assert done.returncode == -9
-    assert logs.settings_file().read_text("utf-8") == before
+    assert shared_settings.settings_file().read_text("utf-8") == before
     assert json.loads(before) == {"store": "sqlite"}
-    logs.set_shared_setting("verbose", True)  # and a write that is not killed lands
-    assert json.loads(logs.settings_file().read_text("utf-8")) == {"store": "sqlite",
-                                                                 "verbose": True}
+    shared_settings.set_shared_setting("verbose", True)  # and a write that is not killed lands
+    assert json.loads(shared_settings.settings_file().read_text("utf-8")) == {"store": "sqlite",
+                                                                            "verbose": True}
 
 
 def test_jiebas_cache_lives_in_the_data_home_not_in_tmp(data_home: Path):
@@ -96,7 +96,7 @@ def test_the_store_password_is_kept_apart_from_settings_json(data_home: Path,
 
     monkeypatch.delenv(STORE_ENV, raising=False)
     remember_store("postgresql://alice:s%3Ecret@db.example:5432/patentdesk")
-    settings = logs.settings_file().read_text("utf-8")
+    settings = shared_settings.settings_file().read_text("utf-8")
     assert "cret" not in settings
     assert json.loads(settings)["store"] == "postgresql://alice@db.example:5432/patentdesk"
     secret = data_home / "store-passwords.json"

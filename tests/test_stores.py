@@ -250,7 +250,7 @@ def test_an_unreachable_store_is_one_line(data_home: Path):
 
 
 def test_the_settings_dialog_chooses_the_store(qtbot, pg_url: str, monkeypatch):
-    from core.logs import shared_setting
+    from core.shared_settings import shared_setting
     from desktop.settings import SettingsDialog
 
     monkeypatch.delenv("PATENT_DESK_STORE", raising=False)

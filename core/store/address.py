@@ -11,6 +11,7 @@ import os
 
 from core import paths
 from core.errors import WorkspaceError
+from core.shared_settings import set_shared_setting, shared_setting
 
 STORE_ENV = "PATENT_DESK_STORE"
 _FIX = f"check the server and the address ({STORE_ENV} or File → Settings…)"
@@ -21,8 +22,6 @@ def store_url() -> str | None:
     the environment variable wins over the setting saved for every workspace, and
     PATENT_DESK_STORE=sqlite uses the files even where a store is saved (say, off the
     office network)."""
-    from core.logs import shared_setting
-
     chosen = os.environ.get(STORE_ENV)
     if chosen == "sqlite":  # this computer's files whatever the saved setting says
         return None
@@ -69,8 +68,6 @@ def _saved_passwords() -> dict[str, str]:
 def remember_store(url: str | None) -> None:
     """Save the store for every workspace: the address in settings.json without its
     password, the password apart in a file only this user may read (mode 0600)."""
-    from core.logs import set_shared_setting
-
     if not url:
         set_shared_setting("store", None)
         return
