@@ -13,8 +13,7 @@ from collections.abc import Sequence
 
 from core.errors import InputError
 from core.ingest import question_key
-from core.ingest.importer import document_text
-from core.records import Item, NewItem
+from core.records import Item, NewItem, document_text
 from core.retrieve import LEXICAL_WEIGHTS
 from core.store import ItemChange, Workspace
 from core.text import clean, token_runs
@@ -108,7 +107,7 @@ def update_item(ws: Workspace, item_id: int, question: str, answer: str,
         return old
     item = NewItem(question, answer, category, old.source_file, old.source_row, old.extra)
     # Re-embed only when the embedded text changed: an answer edit keeps the vector.
-    same_text = document_text(item) == document_text(NewItem(old.question, old.answer))
+    same_text = document_text(item) == document_text(old)
     return _store(ws, item, item_id, not same_text)
 
 

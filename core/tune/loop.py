@@ -16,6 +16,7 @@ from core.models.encoder import AdapterSpec, Encoder
 from core.models.llm import LocalLLM
 from core.models.vocab import free_slots, unknown_characters
 from core.progress import Progress
+from core.records import document_text
 from core.retrieve import Retriever, fuse
 from core.store import Workspace, measured
 from core.store.tuning import AdapterStore, QueryStore, StoredQuery
@@ -153,7 +154,7 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
     with encoder.using(None):
         clock = time.monotonic()
         docs = ws.get_vectors(ids) if ws.vector_encoder() == encoder.id else \
-            encoder.encode_documents([it.question for it in items])
+            encoder.encode_documents([document_text(it) for it in items])
         base = Retriever(ws, encoder)
         train_texts = [q.text for q in train_q]
         vectors = encoder.encode_queries(train_texts)
@@ -164,7 +165,7 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
 
         clock = time.monotonic()
         held_texts, held_gold = [q.text for q in held_q], [q.item_id for q in held_q]
-        doc_texts = [it.question for it in items]
+        doc_texts = [document_text(it) for it in items]
         reads = measured.reading(ws).get("ratio", 0.0) < UNREADABLE_RATIO
         before, base_weight = _evaluate(base, encoder, ids, docs, held_q, reads)
         config = options.train

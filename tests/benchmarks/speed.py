@@ -181,6 +181,7 @@ def cold_start(workspace: str, repeats: int = 3) -> list[dict[str, Any]]:
 
 def run_import(profile: Profile, work: Path) -> dict[str, Any]:
     from core.ingest import parse_file
+    from core.records import document_text
     from tests.benchmarks.quality import load_encoder
 
     started = time.perf_counter()
@@ -190,7 +191,7 @@ def run_import(profile: Profile, work: Path) -> dict[str, Any]:
     if profile.speed_corpus_rows is not None:
         files = [corpus_csv(("patent_qa.csv", "utility_model_report_qa.csv"),
                             profile.speed_corpus_rows, work / "corpus" / "speed.csv")]
-    questions = [it.question for f in files for it in parse_file(f).items]
+    questions = [document_text(it) for f in files for it in parse_file(f).items]
     log(f"speed: embedding {len(questions)} TIPO questions, app vs raw")
     out["embedding"] = embedding_case(encoder, questions)
     log("speed: importing the TIPO files")
