@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core import paths
 from core.errors import WorkspaceError
-from core.store import list_workspaces, open_workspace, postgres
+from core.store import known_files, list_workspaces, open_workspace, postgres
 from core.store.transfer import exists_in
 
 __all__ = ["check_new_name", "create_workspace", "delete_workspace", "list_workspaces",
@@ -77,6 +77,7 @@ def rename_workspace(old: str, new: str) -> str:
             dst.rename(src)
         raise WorkspaceError(f"cannot rename workspace '{old}': {exc.strerror}; close other "
                              "programs that use it and retry") from None
+    known_files.moved(_files(old)[0], _files(new)[0])  # ours still: no rebuild on open
     return new
 
 
@@ -90,6 +91,7 @@ def delete_workspace(name: str) -> None:
     try:
         for file in _files(name):
             file.unlink(missing_ok=True)
+        known_files.forget(_files(name)[0])
     except OSError as exc:
         raise WorkspaceError(f"cannot delete workspace '{name}': {exc.strerror}; close other "
                              "programs that use it and retry") from None

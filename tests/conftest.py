@@ -131,9 +131,14 @@ def small_tipo_workspace(small_tipo_file: Path, data_home: Path) -> str:
 
 
 def _private_copy(prepared: Path, data_home: Path, name: str) -> str:
+    from core.store import known_files
+
     target = data_home / "workspaces"
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(prepared, target / f"{name}.sqlite")
+    # A copy made for the test stands for a workspace this computer made: known, so opening
+    # it keeps its vectors (a file copied in by hand has its derived data rebuilt).
+    known_files.remember(target / f"{name}.sqlite")
     return name
 
 

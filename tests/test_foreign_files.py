@@ -261,7 +261,7 @@ def test_a_file_damaged_since_this_computer_closed_it_is_refused_on_open(data_ho
     path = _small_workspace("firm")
     open_workspace("firm").close()  # opened and closed: no check needed next time
     record = (data_home / "checked-workspaces.json").read_text()
-    assert str(path) in record
+    assert "workspaces/firm.sqlite" in record
     data = bytearray(path.read_bytes())
     page = 4096 * 3  # a b-tree page of the items: its header's cell count made nonsense
     data[page + 3: page + 5] = b"\xff\xff"
@@ -274,3 +274,59 @@ def test_a_file_damaged_since_this_computer_closed_it_is_refused_on_open(data_ho
         "failed); restore it from a backup (patent-desk restore FILE --workspace firm) or "
         "choose another workspace; nothing was changed"]
     assert _sha(path) == sha
+
+
+def _forged_elsewhere(path: Path) -> dict[str, int]:
+    """A workspace made on another computer (its own data folder), whose lexical index
+    points item 1's words at item 2 and back, with vectors and a measured fusion weight."""
+    path.parent.mkdir(parents=True)
+    from core.store import Workspace
+
+    with Workspace(path) as ws:
+        import_file(ws, SMALL)
+        with ws.transaction():
+            ws.reset_vectors(4, "bundled:test")
+            ws.put_vectors(ws.item_ids(), np.random.default_rng(0).random((10, 4)))
+            ws.set_setting("fusion", {"dense_weight": 0.9, "source": "probes"})
+        first, second = ws.get_items([1, 2])
+    db = sqlite3.connect(str(path))
+    rows = {r[0]: r[1:] for r in db.execute("SELECT rowid, question, body, category FROM"
+                                            " items_fts WHERE rowid IN (1, 2)")}
+    for rowid, other in ((1, 2), (2, 1)):
+        db.execute("UPDATE items_fts SET question = ?, body = ?, category = ? WHERE rowid = ?",
+                   (*rows[other], rowid))
+    db.commit()
+    db.close()
+    return {first.question: 1, second.question: 2}
+
+
+def test_a_file_copied_in_by_hand_has_its_search_index_rebuilt_on_open(data_home: Path,
+                                                                       tmp_path: Path):
+    firm = _small_workspace("firm")
+    open_workspace("firm").close()
+    before = workspace_content(firm)
+    questions = _forged_elsewhere(tmp_path / "other-computer" / "workspaces" / "x.sqlite")
+    shutil.copy(tmp_path / "other-computer" / "workspaces" / "x.sqlite",
+                data_home / "workspaces" / "copied.sqlite")
+
+    with open_workspace("copied") as ws:
+        for question, item_id in questions.items():
+            hits = Retriever(ws).search(question, mode="lexical")
+            assert hits[0].item.id == item_id, question  # not the forged row's item
+        assert ws.vector_dim() is None and ws.count_vectors() == 0  # the fill embeds here
+        assert ws.get_setting("fusion") is None  # measured on vectors that are gone
+    assert workspace_content(firm) == before
+    result = run_cli("search", next(iter(questions)), "-w", "copied", "--mode", "lexical",
+                     home=data_home)
+    assert result.returncode == 0, result.stderr
+
+
+def test_workspaces_this_computer_made_keep_their_vectors_on_open(data_home: Path):
+    from core.workspaces import rename_workspace
+
+    _small_workspace("firm")
+    for name in ("firm", "renamed"):
+        with open_workspace(name) as ws:
+            assert ws.count_vectors() == 10 and not ws.rebuilt_derived, name
+        if name == "firm":
+            rename_workspace("firm", "renamed")

@@ -2,9 +2,12 @@
 changed outside Patent Desk (copied in, restored by hand, edited by another program) pays
 for SQLite's integrity check on open: 20 ms per MB here, seconds for a large workspace.
 
-The record is a size and a modification time per file, written when Patent Desk closes the
-file. A lost or stale record only costs one extra check; it never skips one wrongly unless
-a file is replaced by another of the same size and modification time to the nanosecond.
+The record is a size and a modification time per file, written when Patent Desk creates or
+closes the file. A lost or stale record only costs one extra check; it never skips one
+wrongly unless a file is replaced by another of the same size and modification time to the
+nanosecond. A file with no entry at all was never Patent Desk's on this computer (copied in
+by hand): its derived data is rebuilt on open (core.store.derived). Entries name the file
+relative to the data folder, so a data folder moved or copied whole stays known.
 """
 
 from __future__ import annotations
@@ -20,6 +23,15 @@ RECORD = "checked-workspaces.json"
 
 def _record_path(path: Path) -> Path:
     return path.parent.parent / RECORD  # beside workspaces/, in the data folder
+
+
+def _key(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+def _entry(data: dict[str, list[int]], path: Path) -> list[int] | None:
+    # str(path): how records written before entries were relative named a file.
+    return data.get(_key(path), data.get(str(path)))
 
 
 def _stamp(path: Path) -> list[int] | None:
@@ -40,7 +52,13 @@ def _load(record: Path) -> dict[str, list[int]]:
 
 def unchanged_since_we_closed_it(path: Path) -> bool:
     stamp = _stamp(path)
-    return stamp is not None and _load(_record_path(path)).get(str(path)) == stamp
+    return stamp is not None and _entry(_load(_record_path(path)), path) == stamp
+
+
+def never_seen(path: Path) -> bool:
+    """True for an existing, non-empty file that Patent Desk never created or closed here."""
+    stamp = _stamp(path)
+    return bool(stamp and stamp[0]) and _entry(_load(_record_path(path)), path) is None
 
 
 def remember(path: Path) -> None:
@@ -49,8 +67,26 @@ def remember(path: Path) -> None:
     stamp = _stamp(path)
     if stamp is None:
         return
+    _update(path, {_key(path): stamp})
+
+
+def moved(old: Path, new: Path) -> None:
+    """A workspace renamed by Patent Desk keeps its entry under the new name."""
+    data = _load(_record_path(old))
+    if (entry := _entry(data, old)) is not None:
+        _update(old, {_key(new): entry})
+
+
+def forget(path: Path) -> None:
+    """A workspace deleted by Patent Desk: a file later put in its place is a stranger."""
+    _update(path, {})
+
+
+def _update(path: Path, entries: dict[str, list[int]]) -> None:
     record = _record_path(path)
     data = _load(record)
-    data[str(path)] = stamp
+    data.pop(str(path), None)
+    data.pop(_key(path), None)
+    data.update(entries)
     with contextlib.suppress(OSError):
         paths.write_text_atomic(record, json.dumps(data))

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# The keys are named beside the rest of the derived data (a workspace file from elsewhere
+# forgets them on open): core.store.derived.
+from core.store.derived import FUSION, READING, RELEVANCE
 from core.store.workspace import Workspace
-
-FUSION = "fusion"
-RELEVANCE = "relevance"
-READING = "encoder.unknown_ratio"
-MEASURED_SETTINGS = (FUSION, RELEVANCE, READING)
 
 
 def fusion(ws: Workspace) -> dict[str, Any] | None:

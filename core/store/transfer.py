@@ -17,8 +17,8 @@ from core.errors import InputError, WorkspaceError
 from core.progress import Progress
 from core.records import NewItem
 from core.store.backup import check_backup_file, copy_database, copy_pages, default_target
+from core.store.derived import rebuild_derived
 from core.store.failures import busy_timeout, explain
-from core.store.measured import MEASURED_SETTINGS
 from core.store.seat import MACHINE_SETTINGS
 from core.store.workspace import Workspace
 
@@ -174,9 +174,9 @@ def _adopt(ws: Workspace, machine: dict[str, Any]) -> list[str]:
             and not Path(encoder).exists()):
         not_taken.append("models.encoder")
     with ws.transaction():
-        ws.rebuild_lexical_index()
-        ws.drop_vectors()
-        for key in (*MACHINE_SETTINGS, *MEASURED_SETTINGS):  # measured on vectors rebuilt here
+        if not ws.rebuilt_derived:  # opening it did, where this computer never saw the file
+            rebuild_derived(ws)
+        for key in MACHINE_SETTINGS:
             ws.delete_setting(key)
         for key, value in machine.items():
             ws.set_setting(key, value)

@@ -14,13 +14,12 @@ import numpy as np
 import sqlean as sqlite3
 import sqlite_vec
 
-from core.errors import WorkspaceError
 from core.records import Item, NewItem
-from core.store import known_files
+from core.store import known_files, opening
 from core.store.backup import backup_before_migration
 from core.store.failures import busy_timeout, explain, is_storage_error
-from core.store.migrations import MigrationFailed, NewerFormat, create_whole, migrate
-from core.store.schema_check import LENIENT_TEXT, SchemaMismatch, check_schema
+from core.store.migrations import create_whole, migrate
+from core.store.schema_check import LENIENT_TEXT, check_schema
 from core.text import char_tokens
 
 _ITEM_COLUMNS = (
@@ -77,11 +76,14 @@ class Workspace:
     """An open workspace. Use as a context manager, or call close()."""
 
     VECTOR_KEY = "rowid"  # item_vectors' column naming the item
+    rebuilt_derived = False  # whether opening rebuilt a stranger's derived data (.opening)
 
     def __init__(self, path: Path, name: str | None = None) -> None:
         self.path = Path(path)
         self.name = name or self.path.stem
         self.db = None  # type: ignore[assignment]
+        # Before create_whole: a file made by this open is ours, not a stranger.
+        self.rebuilt_derived = known_files.never_seen(self.path)
         try:
             create_whole(self.path)  # when it is new
             self.db = sqlite3.connect(str(self.path), isolation_level=None,
@@ -91,41 +93,16 @@ class Workspace:
             sqlite_vec.load(self.db)
             self.db.enable_load_extension(False)
             check_schema(self.db)  # before anything of the file can run (a trigger, say)
-            self._check_integrity()
+            opening.check_integrity(self.db, self.path, self.name)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrate(self.db, lambda version: backup_before_migration(self.path, version))
+            opening.adopt(self, self.rebuilt_derived)  # a stranger's index is rebuilt here
         except Exception as exc:
             if self.db is not None:
                 self.db.close()
-            raise self._open_error(exc) from None
-
-    def _check_integrity(self) -> None:
-        """A file that changed since this computer closed it is checked page by page."""
-        if self.path.stat().st_size == 0 or known_files.unchanged_since_we_closed_it(self.path):
-            return
-        if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise WorkspaceError(
-                f"cannot open workspace file {self.path}: it is damaged (SQLite's integrity "
-                "check failed); restore it from a backup (patent-desk restore FILE "
-                f"--workspace {self.name}) or choose another workspace; nothing was changed")
-
-    def _open_error(self, exc: Exception) -> WorkspaceError:
-        if isinstance(exc, NewerFormat):
-            return WorkspaceError(f"workspace file {self.path} was written by a newer Patent "
-                                  f"Desk ({exc}); update Patent Desk to open it")
-        if isinstance(exc, SchemaMismatch):
-            return WorkspaceError(f"workspace file {self.path} is not one Patent Desk made "
-                                  f"({exc}); it was not opened, and nothing was changed")
-        if isinstance(exc, MigrationFailed):
-            return WorkspaceError(f"cannot upgrade workspace file {self.path} ({exc}); it was "
-                                  "left exactly as it was and a backup is in the backups folder")
-        if isinstance(exc, sqlite3.Error | OSError | UnicodeDecodeError):
-            return explain(exc, self.path)
-        if isinstance(exc, WorkspaceError):
-            return exc
-        raise exc
+            raise opening.open_error(exc, self.path) from None
 
     @property
     def location(self) -> str:

@@ -47,6 +47,7 @@ def _template(name: str, files: tuple[str, ...], rows: int | None, work: Path,
 
 def _copy(template: Path, name: str) -> str:
     from core import paths
+    from core.store import known_files
 
     target = paths.workspace_path(name)
     for suffix in ("", "-wal", "-shm"):
@@ -54,6 +55,7 @@ def _copy(template: Path, name: str) -> str:
         if extra.exists():
             extra.unlink()
     shutil.copy(template, target)
+    known_files.remember(target)  # ours: opening it keeps its vectors
     return name
 
 
