@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -21,6 +21,8 @@ NOISE_MRR = 0.005
 RELEVANCE_MARGIN = 0.005
 _SENTENCE = re.compile(r"[。！？；;!?\n]+|(?<=[a-z])\.\s")
 FUSION_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+Hits = list[tuple[int, float]]
+FuseRule = Callable[[Hits, Hits, float], Hits]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,24 @@ def rank_of(gold: int, ranked: Sequence[int]) -> int | None:
         return ranked.index(gold) + 1
     except ValueError:
         return None
+
+
+def ranks_in(gold: Sequence[int], rankings: Iterable[Sequence[tuple[int, float]]]
+             ) -> list[int | None]:
+    """The rank of each query's gold item in the top 10 of its ranking (None: not there)."""
+    return [rank_of(g, [i for i, _ in ranked[:10]])
+            for g, ranked in zip(gold, rankings, strict=True)]
+
+
+def fused_ranks(gold: Sequence[int], lexical: Sequence[Hits], dense: Sequence[Hits],
+                weights: Iterable[float] = FUSION_GRID, fuse: FuseRule = fuse
+                ) -> dict[float, list[int | None]]:
+    """The one evaluator of hybrid search (calibration, the tune loop, `eval`, benchmarks):
+    for each dense weight, the ranks of the gold items when each query's lexical and dense
+    hits are fused at that weight (`fuse`: another rule, to compare rules). Callers prepare
+    the queries (probe_lexical, the glossary) and reduce the ranks (macro_mrr, metrics)."""
+    return {w: ranks_in(gold, [fuse(lx, dn, w) for lx, dn in zip(lexical, dense, strict=True)])
+            for w in weights}
 
 
 def cautious_weight(mrr_by_weight: dict[float, float]) -> float:
@@ -144,6 +164,15 @@ def probe_lexical(retriever: Retriever, probes: Sequence[LabelledQuery],
         return [retriever.lexical(q.text) for q in probes]
 
 
+def ranks_by_angle(angles: Iterable[str], ranks: Iterable[int | None]
+                   ) -> dict[str, list[int | None]]:
+    """The ranks grouped by the kind of query each came from, kinds in order of appearance."""
+    grouped: dict[str, list[int | None]] = {}
+    for angle, rank in zip(angles, ranks, strict=True):
+        grouped.setdefault(angle, []).append(rank)
+    return grouped
+
+
 def macro_mrr(ranks_by_angle: dict[str, list[int | None]]) -> float:
     """MRR@10 averaged over kinds of query, so the many surface variants cannot outvote the
     few that need meaning."""
@@ -179,19 +208,16 @@ def calibrate_fusion(retriever: Retriever, sample: int = 150, reads_workspace: b
     vectors = retriever.encoder.encode_queries([q.text for q in probes])
     lex = probe_lexical(retriever, probes, reads_workspace)
     den = [retriever.dense(q.text, vector=v) for q, v in zip(probes, vectors, strict=True)]
+    gold, angles = [q.item_id for q in probes], [q.angle for q in probes]
 
-    def score(pick) -> float:  # noqa: ANN001 - pick(lexical hits, dense hits) -> ranking
-        by_angle: dict[str, list[int | None]] = {}
-        for q, lx, dn in zip(probes, lex, den, strict=True):
-            ranked = [i for i, _ in pick(lx, dn)[:10]]
-            by_angle.setdefault(q.angle, []).append(rank_of(q.item_id, ranked))
-        return macro_mrr(by_angle)
+    def score(ranks: list[int | None]) -> float:
+        return macro_mrr(ranks_by_angle(angles, ranks))
 
-    scores = {w: score(lambda lx, dn, w=w: fuse(lx, dn, w)) for w in FUSION_GRID}
+    scores = {w: score(ranks) for w, ranks in fused_ranks(gold, lex, den).items()}
     best = choose_weight(scores, reads_workspace)
     result = FusionCalibration(
         dense_weight=best, n_probe=len(probes), lexical_mrr=scores[0.0],
-        dense_mrr=score(lambda lx, dn: dn), hybrid_mrr=scores[best],
+        dense_mrr=score(ranks_in(gold, den)), hybrid_mrr=scores[best],
         encoder=retriever.encoder.id, items=retriever.ws.count_items(),
         calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     details = {k: v for k, v in result.as_dict().items() if k != "dense_weight"}
@@ -283,15 +309,16 @@ def load_eval_queries(path: str, gold_ids: dict[str, int], known_ids: set[int]
 
 def evaluate_retrievers(retriever: Retriever, queries: Sequence[EvalQuery]
                         ) -> dict[str, object]:
-    """Metrics per retriever (lexical, dense, hybrid) and per angle, in one pass."""
+    """Metrics per retriever (lexical, dense, hybrid) and per angle, in one pass: each
+    channel searched as Retriever.ranked does, hybrid at the retriever's weight."""
     assert retriever.encoder is not None
     searched = [retriever.dense_text(q.query) for q in queries]
     vectors = retriever.encoder.encode_queries(searched)
-    ranks: dict[str, list[int | None]] = {"lexical": [], "dense": [], "hybrid": []}
-    for q, v in zip(queries, vectors, strict=True):
-        for mode in ranks:
-            ranked, _ = retriever.ranked(q.query, mode, 10, vector=v)
-            ranks[mode].append(rank_of(q.gold_id, [i for i, _ in ranked]))
+    lex = [retriever.lexical(retriever.searched_as(q.query)) for q in queries]
+    den = [retriever.dense(text, vector=v) for text, v in zip(searched, vectors, strict=True)]
+    gold, weight = [q.gold_id for q in queries], retriever.dense_weight()
+    ranks = {"lexical": ranks_in(gold, lex), "dense": ranks_in(gold, den),
+             "hybrid": fused_ranks(gold, lex, den, (weight,))[weight]}
     angles = sorted({q.angle for q in queries if q.angle})
     per_angle = {
         angle: {mode: metrics([r for r, q in zip(rs, queries, strict=True) if q.angle == angle]

@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from core.evaluate import FUSION_GRID, choose_weight, metrics, probe_lexical, rank_of
+from core.evaluate import choose_weight, fused_ranks, metrics, probe_lexical, ranks_in
 from core.models.encoder import AdapterSpec, Encoder
 from core.models.llm import LocalLLM
 from core.models.vocab import free_slots, unknown_characters
 from core.progress import Progress
 from core.records import document_text
-from core.retrieve import Retriever, fuse
+from core.retrieve import Retriever
 from core.store import Workspace, measured
 from core.store.tuning import AdapterStore, QueryStore, StoredQuery
 from core.tune.adapters import dump_weights, stored
@@ -94,21 +94,16 @@ def _evaluate(retriever: Retriever, encoder: Encoder, ids: list[int], docs: np.n
 
     Dense scores come from `docs` (rows = `ids`), so a symmetric adapter is measured against
     item vectors it produced itself, before anything stored changes. Answer sentences are
-    searched lexically as inverse cloze, as in fusion calibration (core.evaluate)."""
+    searched lexically as inverse cloze, as in fusion calibration (core.evaluate), and the
+    ranks come from the same evaluator, core.evaluate.fused_ranks."""
     queries, gold = [q.text for q in held], [q.item_id for q in held]
     vectors = encoder.encode_queries(queries)
     lex = probe_lexical(retriever, held, reads_workspace)
-    sims = vectors @ docs.T if len(queries) else np.zeros((0, len(ids)))
-    top = np.argsort(-sims, axis=1)[:, :50]
-    den = [[(ids[j], float(sims[n, j])) for j in row] for n, row in enumerate(top)]
-
-    def ranks(weight: float) -> list[int | None]:
-        return [rank_of(g, [i for i, _ in fuse(lx, dn, weight)[:10]])
-                for g, lx, dn in zip(gold, lex, den, strict=True)]
-
-    scores = {w: metrics(ranks(w)) for w in FUSION_GRID}
+    in_memory = Retriever(retriever.ws, encoder, documents=(ids, docs))
+    den = [in_memory.dense(q, vector=v) for q, v in zip(queries, vectors, strict=True)]
+    scores = {w: metrics(ranks) for w, ranks in fused_ranks(gold, lex, den).items()}
     weight = choose_weight({w: m.mrr10 for w, m in scores.items()}, reads_workspace)
-    dense = metrics([rank_of(g, [i for i, _ in dn[:10]]) for g, dn in zip(gold, den, strict=True)])
+    dense = metrics(ranks_in(gold, den))
     return {"lexical": scores[0.0].as_dict(), "dense": dense.as_dict(),
             "hybrid": scores[weight].as_dict()}, weight
 

@@ -19,9 +19,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from core.evaluate import FUSION_GRID, load_eval_queries, metrics, rank_of
+from core.evaluate import fused_ranks, load_eval_queries, metrics, ranks_in
 from core.ingest import question_key
-from core.retrieve import Retriever, fuse
+from core.retrieve import Retriever
 
 HELDOUT = Path(__file__).with_name("english_heldout_queries.jsonl")
 REALISTIC = Path("resources/eval/tipo_realistic_queries.jsonl")
@@ -43,14 +43,11 @@ def measure(retriever: Retriever, queries: list, feed: Feed) -> dict[str, object
     vectors = retriever.encoder.encode_queries([d for _, d in texts])
     lex = [retriever.lexical(t) for t, _ in texts]
     den = [retriever.dense(d, vector=v) for (_, d), v in zip(texts, vectors, strict=True)]
-
-    def score(rankings: list) -> dict[str, float]:
-        return metrics([rank_of(q.gold_id, [i for i, _ in ranked[:10]])
-                        for q, ranked in zip(queries, rankings, strict=True)]).as_dict()
-
-    return {"lexical": score(lex), "dense": score(den),
-            "hybrid": {w: score([fuse(a, b, w) for a, b in zip(lex, den, strict=True)])
-                       for w in FUSION_GRID}}
+    gold = [q.gold_id for q in queries]
+    return {"lexical": metrics(ranks_in(gold, lex)).as_dict(),
+            "dense": metrics(ranks_in(gold, den)).as_dict(),
+            "hybrid": {w: metrics(ranks).as_dict()
+                       for w, ranks in fused_ranks(gold, lex, den).items()}}
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Callable
 
 from core.desk import Desk
-from core.evaluate import load_eval_queries, metrics, rank_of
+from core.evaluate import fused_ranks, load_eval_queries, metrics
 from core.ingest import question_key
 from core.retrieve import fuse
 
@@ -73,11 +73,11 @@ def main() -> None:
         vectors = desk.encoder.encode_queries(read)
         lex = [retriever.lexical(s) for s in searched]
         den = [retriever.dense(s, vector=v) for s, v in zip(read, vectors, strict=True)]
+    gold = [q.gold_id for q in queries]
     for name, rule in RULES.items():
         cells = []
-        for w in WEIGHTS:
-            m = metrics([rank_of(q.gold_id, [i for i, _ in rule(lx, dn, w)[:10]])
-                         for q, lx, dn in zip(queries, lex, den, strict=True)])
+        for w, ranks in fused_ranks(gold, lex, den, WEIGHTS, fuse=rule).items():
+            m = metrics(ranks)
             cells.append(f"{w:.1f}:{m.hit1:.3f}/{m.mrr10:.3f}")
         print(f"{name:10} " + " ".join(cells))
 

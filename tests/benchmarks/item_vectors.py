@@ -25,14 +25,15 @@ from core.augment.rules import RuleAngles, SyntheticQuery
 from core.evaluate import (
     _SENTENCE,
     FUSION_GRID,
+    fused_ranks,
     load_eval_queries,
     macro_mrr,
     metrics,
     probe_lexical,
-    rank_of,
+    ranks_by_angle,
+    ranks_in,
 )
 from core.ingest import question_key
-from core.retrieve import fuse
 
 HEADS = (64, 128, 256)
 SAMPLE = 200
@@ -83,19 +84,15 @@ def _ranking(scores: np.ndarray, ids: np.ndarray, k: int = 50) -> list[tuple[int
 
 def _measure(labels: list[tuple[str, int]], lex: list, dense: list) -> dict[str, object]:
     """Dense and hybrid (each grid weight) macro MRR and Hit@1 over the labelled queries."""
-    def table(rankings: list[list[tuple[int, float]]]) -> tuple[float, float, dict]:
-        by_angle: dict[str, list[int | None]] = {}
-        ranks = []
-        for (angle, gold), ranked in zip(labels, rankings, strict=True):
-            r = rank_of(gold, [i for i, _ in ranked[:10]])
-            by_angle.setdefault(angle, []).append(r)
-            ranks.append(r)
-        angles = {a: (metrics(r).mrr10, metrics(r).hit1) for a, r in by_angle.items()}
-        return macro_mrr(by_angle), metrics(ranks).hit1, angles
+    angles, gold = [a for a, _ in labels], [g for _, g in labels]
 
-    out: dict[str, object] = {"dense": table(dense)}
-    out["hybrid"] = {w: table([fuse(lx, dn, w) for lx, dn in zip(lex, dense, strict=True)])
-                     for w in FUSION_GRID}
+    def table(ranks: list[int | None]) -> tuple[float, float, dict]:
+        by_angle = ranks_by_angle(angles, ranks)
+        per_angle = {a: (metrics(r).mrr10, metrics(r).hit1) for a, r in by_angle.items()}
+        return macro_mrr(by_angle), metrics(ranks).hit1, per_angle
+
+    out: dict[str, object] = {"dense": table(ranks_in(gold, dense))}
+    out["hybrid"] = {w: table(ranks) for w, ranks in fused_ranks(gold, lex, dense).items()}
     return out
 
 
