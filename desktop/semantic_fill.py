@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel
 
 from core.desk import Desk
+from desktop import plain_text
 from desktop.host import Host
 from desktop.jobs import Job, JobContext
 from desktop.stages import stage_label
@@ -80,5 +81,5 @@ class SemanticFill(QObject):
         log.info("vector fill failed: %s", message)
         self.label.setText(self.tr("Semantic search unavailable: {reason}")
                            .format(reason=message))
-        self.label.setToolTip(message)
+        self.label.setToolTip(plain_text.tooltip(message))  # may quote an encoder's path
         self.label.setVisible(True)

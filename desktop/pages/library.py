@@ -8,7 +8,6 @@ created per row. Saving and deleting run as jobs: saving re-embeds the entry.
 
 from __future__ import annotations
 
-import html
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -30,6 +29,7 @@ from core import library
 from core.desk import Desk
 from core.records import Item
 from core.store import Workspace
+from desktop import plain_text
 from desktop.item_editor import ItemEditor
 from desktop.jobs import JobContext, bind
 from desktop.settings import icon
@@ -98,7 +98,7 @@ class ItemTableModel(QAbstractTableModel):
             # Qt renders a tooltip that looks like markup as rich text: escape it, so an
             # imported '<img src=…>' shows as the characters it is.
             text = item.answer[:1000] if index.column() == 2 else self._display(item, index)
-            return f'<p style="white-space: pre-wrap">{html.escape(str(text))}</p>'
+            return plain_text.tooltip(text)
         return self._display(item, index)
 
     def _display(self, item: Item, index: Index) -> str:
