@@ -43,9 +43,6 @@ UNKNOWN_WARN_RATIO = model_fit.UNKNOWN_WARN_RATIO
 LLM_CTX_DEFAULT = llm_settings.CTX_DEFAULT
 _KEEP = object()  # _replace_vectors: leave the encoder setting as it is
 LLM_CTX_RANGE = llm_settings.CTX_RANGE
-# Hybrid's dense weight before the fill completes and fusion is measured: the middle of the
-# weights calibration chose for multilingual-e5 on generated probes (0.3 to 0.5).
-PROVISIONAL_DENSE_WEIGHT = 0.4
 
 
 class Desk:
@@ -150,10 +147,12 @@ class Desk:
         made for the workspace's language, lexical alone for any other."""
         state = self.semantic_state() if dense else None
         use_dense = state is not None and state.done > 0 and not self.semantic_problem()
-        weight = None
-        if use_dense and measured.fusion(self.ws) is None:
-            languages = encoder_source(self.ws.get_setting("models.encoder")).languages
-            weight = PROVISIONAL_DENSE_WEIGHT if self.language() in languages else 0.0
+
+        def made_for_language() -> bool:
+            source = encoder_source(self.ws.get_setting("models.encoder"))
+            return self.language() in source.languages
+
+        weight = measured.provisional_weight(self.ws, made_for_language) if use_dense else None
         return Retriever(self.ws, self.query_encoder if use_dense else None, weight,
                          glossary=self.glossary, languages=self.languages())
 
@@ -271,7 +270,10 @@ class Desk:
         ratio = measured.reading(self.ws).get("ratio", 0.0)
         retriever = self.retriever()
         calibrate_relevance(retriever)
-        return calibrate_fusion(retriever, reads_workspace=ratio < UNKNOWN_WARN_RATIO)
+        calibration = calibrate_fusion(retriever, reads_workspace=ratio < UNKNOWN_WARN_RATIO)
+        if calibration is not None:
+            measured.save_calibration(self.ws, calibration.as_dict())
+        return calibration
 
     def measure_reading(self) -> None:
         """How much of the workspace the encoder cannot read: `ratio` as the base model reads

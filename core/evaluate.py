@@ -145,7 +145,7 @@ def probe_lexical(retriever: Retriever, probes: Sequence[LabelledQuery],
     out of its item's indexed text, as inverse cloze does (Lee et al., 2019): left in, the
     probe is a verbatim quote that BM25 finds trivially (MRR@10 0.98 vs 0.49 taken out, on
     the demo) and calibration learns to trust lexical where users paraphrase. The edits are
-    rolled back (calibration stores its weight right after, so it needs the write lock
+    rolled back (calibration's weight is stored right after, so it needs the write lock
     anyway).
 
     An encoder blind to most of the text (not `reads_workspace`) keeps the verbatim quotes,
@@ -198,8 +198,9 @@ class FusionCalibration:
 def calibrate_fusion(retriever: Retriever, sample: int = 150, reads_workspace: bool = True
                      ) -> FusionCalibration | None:
     """Choose the dense weight that retrieves the probe queries best (macro MRR@10 over their
-    kinds), and store it. Weight 0 (lexical alone) is on the grid, so on the probe set
-    hybrid is never worse than lexical. Returns None when dense is unavailable."""
+    kinds); the caller records it (core.store.measured.save_calibration). Weight 0 (lexical
+    alone) is on the grid, so on the probe set hybrid is never worse than lexical. Returns
+    None when dense is unavailable."""
     if not retriever.dense_ready or retriever.encoder is None:
         return None
     probes = probe_queries(retriever, sample)
@@ -220,8 +221,6 @@ def calibrate_fusion(retriever: Retriever, sample: int = 150, reads_workspace: b
         dense_mrr=score(ranks_in(gold, den)), hybrid_mrr=scores[best],
         encoder=retriever.encoder.id, items=retriever.ws.count_items(),
         calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"))
-    details = {k: v for k, v in result.as_dict().items() if k != "dense_weight"}
-    measured.save_fusion(retriever.ws, best, "probes", **details)
     return result
 
 

@@ -78,7 +78,7 @@ def tune(desk: OpenDesk, options: TuneOptions | None = None, llm_angles: str = "
     report.queries.llm_skipped = skipped or report.queries.llm_skipped
     desk.ensure_vectors()  # a new symmetric adapter re-reads the items
     if report.activated:  # re-embedding forgot the fusion weight measured on held-out
-        measured.save_fusion(ws, report.fusion_weight, "heldout", adapter=report.adapter_id)
+        measured.adapter_weight(ws, report.adapter_id, report.fusion_weight)
         desk.measure_reading()  # the adapter may have taught the encoder characters
     return report
 
@@ -100,7 +100,7 @@ def activate_adapter(desk: OpenDesk, adapter_id: int | None) -> None:
     desk.measure_reading()
     weight = info.metrics.get("fusion_weight") if info else None
     if weight is not None:
-        measured.save_fusion(desk.ws, weight, "heldout", adapter=info.id if info else None)
+        measured.adapter_weight(desk.ws, info.id if info else None, weight)
     else:
         desk.refresh_quality()
 

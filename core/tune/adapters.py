@@ -71,5 +71,5 @@ def activate(ws: Workspace, adapter_id: int | None) -> AdapterInfo | None:
                                   f"(adapters: {known}); see: patent-desk adapters list")
     with ws.transaction():
         store.set_active(adapter_id)
-        measured.forget_fusion(ws)
+        measured.adapter_weight(ws, adapter_id, None)
     return info

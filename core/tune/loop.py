@@ -199,8 +199,7 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
                                   metrics_out, dump_weights(result.state))
         if better:
             adapters.set_active(adapter_id)
-            measured.save_fusion(ws, weight, "heldout", adapter=adapter_id,
-                                 encoder=encoder.id)
+            measured.adapter_weight(ws, adapter_id, weight, encoder=encoder.id)
     reason = ("it retrieves the held-out queries better than the "
               + ("active adapter" if active else "base encoder") if better else
               "it did not beat the " + ("active adapter" if active else "base encoder")
