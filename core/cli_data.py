@@ -9,11 +9,15 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import paths
 from core.errors import PatentDeskError, WorkspaceError
 from core.logs import log
 from core.store.failures import explain, is_storage_error
+
+if TYPE_CHECKING:
+    from core.desk import Desk
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_MESSAGE = 800
@@ -151,6 +155,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
     _require_workspace(args.workspace)
     with Desk(args.workspace, ProgressPrinter()) as desk:
         require_items(desk)
+        if args.re_embed and desk.ws.vector_dim() is not None and desk.semantic_problem():
+            _confirm_re_embed(desk, args.yes)
         filled = desk.fill_vectors(replace=args.re_embed)
         problem = desk.semantic_problem()
         if problem:
@@ -164,12 +170,33 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _confirm_re_embed(desk: Desk, yes: bool) -> None:
+    """Replacing vectors another encoder made is the user's explicit, confirmed choice: on a
+    shared store they are every seat's, and each seat then needs this encoder."""
+    ws = desk.ws
+    if yes:
+        return
+    made_by = ws.vector_encoder() or "another encoder"
+    shared = (", and every seat of the shared store will need that encoder"
+              if ws.path is None else "")
+    what = (f"workspace '{ws.name}' holds vectors made by {made_by}; --re-embed embeds all "
+            f"{ws.count_items()} entries again with this computer's encoder{shared}")
+    if sys.stdin.isatty():
+        if input(f"{what}. Re-embed? [y/N] ").strip().lower() in ("y", "yes"):
+            return
+        raise PatentDeskError("nothing was re-embedded")
+    raise PatentDeskError(f"{what}; add --yes to confirm: patent-desk embed --re-embed --yes "
+                          f"--workspace {ws.name}")
+
+
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("embed", parents=[common],
                        help="finish semantic search: embed the entries that have no vector yet")
     p.add_argument("--re-embed", action="store_true",
                    help="vectors made by another encoder (another seat's): embed every entry "
                    "again with this computer's")
+    p.add_argument("--yes", action="store_true",
+                   help="with --re-embed: replace another encoder's vectors without asking")
     p.set_defaults(func=cmd_embed)
 
     p = sub.add_parser("migrate-store", parents=[common],

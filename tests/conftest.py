@@ -148,7 +148,8 @@ def run_cli(*args: str, home: Path, timeout: int = 600,
     exe = Path(sys.executable).with_name("patent-desk")
     env = {**os.environ, "PATENT_DESK_HOME": str(home), **(env or {})}
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, check=False)
+                          timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL)  # no terminal: nothing asks y/N
 
 
 def json_lines(text: str) -> list[dict]:

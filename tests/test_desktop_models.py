@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from core.models import bundled_encoder, bundled_llm
 from core.models.catalogue import SMOLLM2
@@ -16,6 +17,7 @@ from core.models.registry import ready
 from desktop.main_window import MainWindow
 from desktop.pages.models import ModelsPage
 from tests.desktop_helpers import open_window, wait_idle
+from tests.qt_helpers import answer_next_dialog, click
 
 # Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
 pytestmark = pytest.mark.slow
@@ -29,6 +31,8 @@ def open_models_page(qtbot, workspace: str) -> tuple[MainWindow, ModelsPage]:
 
 
 def choose(qtbot, window: MainWindow, kind: str, path: Path | None) -> None:
+    if kind == "encoder":  # every entry is embedded again: the user says yes first
+        answer_next_dialog(click(QMessageBox.StandardButton.Yes))
     window.models_page.choose(kind, None if path is None else str(path))
     wait_idle(qtbot, window)
 
@@ -122,13 +126,40 @@ def test_the_installed_bundled_models_are_listed_and_one_can_be_chosen(
     llms = [page.llm_box.bundled.itemText(i) for i in range(page.llm_box.bundled.count())]
     assert any(t.startswith("Qwen2.5-Coder-0.5B-Instruct") and "MB" in t for t in llms)
     box.bundled.setCurrentIndex(box.bundled.findData("bundled:all-MiniLM-L6-v2"))
+    embedded_by = window.desk.ws.vector_encoder()
+    asked = answer_next_dialog(click(QMessageBox.StandardButton.No))
+    qtbot.mouseClick(box.use_button, Qt.MouseButton.LeftButton)
+    assert asked and "will be embedded again" in asked[0]
+    wait_idle(qtbot, window)
+    assert box.name.text() == "multilingual-e5-small (bundled)"  # No: nothing changed
+    assert window.desk.ws.vector_encoder() == embedded_by
+    answer_next_dialog(click(QMessageBox.StandardButton.Yes))
     qtbot.mouseClick(box.use_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
     assert box.name.text() == "all-MiniLM-L6-v2 (bundled)"
     assert window.desk.ws.vector_encoder() == "bundled:all-MiniLM-L6-v2"  # re-embedded
     assert box.warning.isVisible() and box.reset_button.isEnabled()
+    answer_next_dialog(click(QMessageBox.StandardButton.Yes))
     qtbot.mouseClick(box.reset_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
     assert box.name.text() == "multilingual-e5-small (bundled)"
     assert window.desk.ws.get_setting("models.encoder") is None
+    window.close()
+
+
+def test_switching_to_an_adapter_that_rereads_the_entries_asks_first(
+        qtbot, small_tipo_workspace: str):
+    from core.store import open_workspace
+    from core.store.tuning import AdapterStore
+
+    with open_workspace(small_tipo_workspace) as ws, ws.transaction():
+        adapter = AdapterStore(ws).add(ws.vector_encoder() or "", "symmetric", {}, {}, b"")
+    window = open_window(qtbot, small_tipo_workspace)
+    window.tabs.setCurrentWidget(window.improve_page)
+    embedded_by = window.desk.ws.vector_encoder()
+    asked = answer_next_dialog(click(QMessageBox.StandardButton.No))
+    window.improve_page.activate(adapter)
+    assert asked and "will be embedded again" in asked[0]
+    assert not window.jobs.busy() and AdapterStore(window.desk.ws).active() is None
+    assert window.desk.ws.vector_encoder() == embedded_by  # No: nothing re-embedded
     window.close()

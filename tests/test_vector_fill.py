@@ -147,7 +147,15 @@ def test_another_seats_vectors_are_never_replaced_behind_its_back(data_home: Pat
         assert "patent-desk embed --re-embed --workspace firm" in refused.stderr
     with open_workspace("firm") as ws:
         assert ws.vector_encoder() == "bundled:the-other-seats-encoder"  # left alone
-    redone = run_cli("embed", "--re-embed", "-w", "firm", home=data_home)
+    unconfirmed = run_cli("embed", "--re-embed", "-w", "firm", home=data_home)
+    assert unconfirmed.returncode == 2 and "Traceback" not in unconfirmed.stderr
+    assert unconfirmed.stderr.strip().splitlines()[-1] == (
+        "error: workspace 'firm' holds vectors made by bundled:the-other-seats-encoder; "
+        "--re-embed embeds all 26 entries again with this computer's encoder; add --yes to "
+        "confirm: patent-desk embed --re-embed --yes --workspace firm")
+    with open_workspace("firm") as ws:
+        assert ws.vector_encoder() == "bundled:the-other-seats-encoder"  # asked, not done
+    redone = run_cli("embed", "--re-embed", "--yes", "-w", "firm", home=data_home)
     assert redone.returncode == 0, redone.stderr
     assert "26 entries embedded; semantic search: 100% ready" in redone.stdout
 

@@ -870,6 +870,21 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>ModelsPage</name>
     <message>
+        <location filename="../pages/models.py" line="40"/>
+        <source>Every entry ({n}) will be embedded again; semantic search keeps the current vectors until that is done.</source>
+        <translation>所有條目（{n} 個）都將重新建立向量；完成之前，語意搜尋仍使用目前的向量。</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="40"/>
+        <source>This workspace is in a shared PostgreSQL store: every seat will need this encoder for semantic search.</source>
+        <translation>此工作區位於共用的 PostgreSQL 儲存區：每個座位都需要這個編碼器才能使用語意搜尋。</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="40"/>
+        <source>Embed every entry again?</source>
+        <translation>要為所有條目重新建立向量嗎？</translation>
+    </message>
+    <message>
         <location filename="../pages/models.py" line="88"/>
         <source>Language model (writes generated answers)</source>
         <translation>語言模型（撰寫生成回答）</translation>

@@ -28,6 +28,7 @@ from core.desk import Desk
 from core.review import AdapterRow, adapter_rows, angles, query_rows
 from core.tune.loop import TuneOptions, TuneReport
 from desktop.jobs import Job, JobContext, bind
+from desktop.pages.models import confirm_re_embed
 from desktop.pages.tuning_views import Eta, MetricsChart, QueryTableModel, format_eta
 from desktop.stages import stage_label
 
@@ -272,6 +273,10 @@ class ImprovePage(QWidget):
         """Switch adapters in a job: a symmetric adapter re-embeds every entry."""
         desk = self.host.desk
         if desk is None or self.host.jobs.busy():
+            return
+        # A symmetric adapter reads the entries too: switching to or from one re-embeds them.
+        if any(a.kind != "query" and (a.id == adapter_id or a.active)
+               for a in self._adapter_rows) and not confirm_re_embed(self.host, desk):
             return
 
         def work(ctx: JobContext) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.desk import LLM_CTX_RANGE
+from core.desk import LLM_CTX_RANGE, Desk
 from core.errors import PatentDeskError
 from core.models.info import ModelInfo, installed_models, models_in_use
 from core.models.remote_llm import URL_ENV
@@ -31,6 +31,23 @@ from desktop.pages.ask import BANNER_STYLE
 
 if TYPE_CHECKING:
     from desktop.host import Host
+
+
+def confirm_re_embed(host: Host, desk: Desk) -> bool:
+    """Re-embedding replaces every entry's vector, and in a shared store every seat's: the
+    user says yes first (an empty workspace has nothing to re-embed)."""
+    count = desk.ws.count_items()
+    if not count:
+        return True
+    text = QCoreApplication.translate(
+        "ModelsPage", "Every entry ({n}) will be embedded again; semantic search keeps the "
+        "current vectors until that is done.").format(n=count)
+    if desk.ws.path is None:  # a PostgreSQL workspace: shared by every seat
+        text += " " + QCoreApplication.translate(
+            "ModelsPage", "This workspace is in a shared PostgreSQL store: every seat will "
+            "need this encoder for semantic search.")
+    return host.confirm(QCoreApplication.translate("ModelsPage", "Embed every entry again?"),
+                        text)
 
 
 class ModelBox(QGroupBox):
@@ -172,6 +189,8 @@ class ModelsPage(QWidget):
         that cannot serve is refused with the reason, and the previous one stays."""
         desk = self.host.desk
         if desk is None or self.host.jobs.busy():
+            return
+        if kind == "encoder" and not confirm_re_embed(self.host, desk):
             return
         self.host.show_status(self.tr("Checking the model…"))
 
