@@ -287,3 +287,44 @@ def test_a_cancelled_job_stops_before_the_next_call(llm):
     with pytest.raises(Cancelled):
         angles.generate(_item(1, EN_QUESTION, "Twenty years."), cancel=cancel)
     assert angles.total_tokens == 0
+
+
+def test_several_items_are_written_in_one_batch_like_one_at_a_time(llm):
+    """generate_many decodes every role of every item together (core.models.batched) and
+    files each reply under its own item and role, filtered as generate() filters."""
+    items = [_item(41, EN_QUESTION, "An invention patent lasts 20 years from the filing date."),
+             _item(42, "How do I pay the annual patent fee?",
+                   "Annual fees can be paid at the office, by post or online.")]
+    angles = LLMAngles(llm, k=2, max_tokens=48)
+    results = angles.generate_many([(items[0], ROLES, []), (items[1], ("keyword", "fact"),
+                                                            ["annual fee payment"])])
+    assert len(results) == 2
+    for item, roles, (queries, stats) in zip(items, (ROLES, ("keyword", "fact")), results,
+                                              strict=True):
+        _check_stats(queries, stats, roles, item)
+    assert all(q.text != "annual fee payment" for q in results[1][0])
+    assert any(queries for queries, _ in results)
+    assert angles.total_tokens > 0 and angles.tokens_per_second > 0
+
+
+def test_each_conversation_of_a_batch_gets_its_own_reply(llm):
+    words = ["apple", "river", "violin"]
+    replies = llm.chat_many([[{"role": "user", "content": f"Write the word {w} and nothing "
+                                                          "else."}] for w in words],
+                            max_tokens=8, temperature=0.0)
+    assert [w in text.lower() for w, (text, _) in zip(words, replies, strict=True)] == [
+        True, True, True], replies
+    assert all(tokens > 0 for _, tokens in replies)
+
+
+def test_a_cancelled_batch_stops_and_the_model_answers_the_next_request(llm):
+    cancel = threading.Event()
+    timer = threading.Timer(0.5, cancel.set)
+    timer.start()
+    angles = LLMAngles(llm, max_tokens=400)
+    items = [(_item(n, EN_QUESTION, "Twenty years."), ROLES, []) for n in range(4)]
+    with pytest.raises(Cancelled):
+        angles.generate_many(items, cancel=cancel)
+    timer.join()
+    assert angles.total_tokens == 0  # nothing of the cancelled batch is counted or kept
+    assert llm.chat([{"role": "user", "content": "Say OK."}], max_tokens=4)

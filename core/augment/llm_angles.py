@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
@@ -123,6 +123,14 @@ def unit_bigrams(text: str) -> set[tuple[str, str]]:
     return set(zip(units, units[1:], strict=False))
 
 
+def _checked(roles: Iterable[str]) -> tuple[str, ...]:
+    roles = tuple(roles)
+    for role in roles:
+        if role not in ROLES:
+            raise ValueError(f"unknown query angle {role!r}; choose from {', '.join(ROLES)}")
+    return roles
+
+
 def is_echo(candidate: str, instructions: set[tuple[str, str]], share: float = 0.6) -> bool:
     """True when a candidate mostly repeats the prompt's instructions, the commonest failure
     of small models ("Write one query per line...", "你是...助理"). Short candidates are
@@ -172,20 +180,55 @@ class LLMAngles:
         echoes of the prompt's instructions (reason "echo", on top of filters.REASONS) and
         of instructions planted in the item (reason "injected", core.augment.injection).
         `cancel` is checked before each call, so a cancelled job stops within one generation."""
-        roles = tuple(roles)
+        roles = _checked(roles)
+        replies: list[tuple[str, int, float]] = []
         for role in roles:
-            if role not in ROLES:
-                raise ValueError(f"unknown query angle {role!r}; choose from {', '.join(ROLES)}")
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("query generation was cancelled; no queries were kept")
+            reply, seconds = self._chat(self.messages(item, role))
+            tokens = self.llm.count_tokens(reply) if reply else 0
+            replies.append((reply, tokens, seconds))
+        return self._collect(item, roles, replies, existing)
+
+    def generate_many(self, jobs: Sequence[tuple[Item, Iterable[str], Iterable[str]]],
+                      cancel: threading.Event | None = None
+                      ) -> list[tuple[list[SyntheticQuery], dict[str, AngleStats]]]:
+        """`generate` for several (item, roles, existing) jobs. A model that decodes several
+        conversations at once (LocalLLM.chat_many) gets every role of every job in one batch;
+        its time is shared evenly among the replies. Any other model writes them in turn."""
+        chat_many = getattr(self.llm, "chat_many", None)
+        if chat_many is None:
+            return [self.generate(item, roles, existing, cancel)
+                    for item, roles, existing in jobs]
+        checked = [(item, _checked(roles), existing) for item, roles, existing in jobs]
+        conversations = [self.messages(item, role) for item, roles, _ in checked
+                         for role in roles]
+        started = time.perf_counter()
+        try:
+            replies = chat_many(conversations, max_tokens=self.max_tokens,
+                                temperature=self.temperature, cancel=cancel)
+        except Cancelled:
+            raise Cancelled("query generation was cancelled; no queries were kept") from None
+        share = (time.perf_counter() - started) / max(1, len(replies))
+        results, at = [], 0
+        for item, roles, existing in checked:
+            mine = [(text, tokens, share) for text, tokens in replies[at:at + len(roles)]]
+            at += len(roles)
+            results.append(self._collect(item, roles, mine, existing))
+        return results
+
+    def _collect(self, item: Item, roles: tuple[str, ...],
+                 replies: Sequence[tuple[str, int, float]], existing: Iterable[str]
+                 ) -> tuple[list[SyntheticQuery], dict[str, AngleStats]]:
+        """Each role's reply parsed and filtered in role order (a later role may not repeat
+        an earlier one's queries), with its statistics."""
         language = language_of(item.question)
         script = traditional_script(item.question)
         seen = [clean(text) for text in existing]
         planted = InjectionFilter(item.question, item.answer)
         queries: list[SyntheticQuery] = []
         stats: dict[str, AngleStats] = {}
-        for role in roles:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("query generation was cancelled; no queries were kept")
-            reply, seconds = self._chat(self.messages(item, role))
+        for role, (reply, tokens, seconds) in zip(roles, replies, strict=True):
             candidates = [script(c) for c in map(unlabel, parse_llm_output(reply)) if c]
             instructions = unit_bigrams(self.instructions(item, role))
             echoes = [c for c in candidates if is_echo(c, instructions)]
@@ -195,7 +238,6 @@ class LLMAngles:
             for reason, dropped in (("echo", echoes), ("injected", injected)):
                 if dropped:
                     report.dropped[reason] += len(dropped)
-            tokens = self.llm.count_tokens(reply) if reply else 0
             self.total_tokens += tokens
             self.total_seconds += seconds
             stats[role] = AngleStats(generated=len(candidates), kept=len(report.kept),

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from core import paths
-from core.errors import ModelError, PatentDeskError
+from core.errors import Cancelled, ModelError, PatentDeskError
 from core.models import llama_build
+from core.models.batched import degenerate
 from core.models.gguf import special_tokens
 from core.models.llm_worker import FROZEN_FLAG
 from core.models.registry import ModelSource, check_gguf, ready
@@ -162,6 +163,35 @@ class _Worker:
                     except ModelError:
                         pass
 
+    def batch(self, message: dict[str, Any], cancel: threading.Event | None
+              ) -> dict[str, Any]:
+        """One batched request (op chat_batch) and its final reply; a set `cancel` is passed
+        on to the child, which stops between decode steps and answers cancelled."""
+        with self.lock:
+            self.next_id += 1
+            ident = self.next_id
+            self._send({**message, "id": ident})
+            finished = threading.Event()
+
+            def watch() -> None:  # the requesting thread is blocked reading the reply
+                while cancel is not None and not finished.wait(0.2):
+                    if cancel.is_set():
+                        try:
+                            self._send({"op": "cancel", "id": ident})
+                        except ModelError:
+                            pass
+                        return
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            try:
+                while not (reply := self._receive()).get("done"):
+                    pass
+                return reply
+            finally:
+                finished.set()
+                watcher.join()
+
     def close(self) -> None:
         if self.proc.stdin:
             try:
@@ -258,6 +288,22 @@ class LocalLLM:
              temperature: float = 0.2) -> str:
         return "".join(self.stream_chat(messages, max_tokens, temperature))
 
+    def chat_many(self, conversations: list[list[Message]], max_tokens: int = 384,
+                  temperature: float = 0.2, cancel: threading.Event | None = None
+                  ) -> list[tuple[str, int]]:
+        """Each conversation's reply and its token count, decoded together in one batch
+        (core.models.batched): several times the throughput of one chat after another on
+        a CPU. Raises Cancelled when `cancel` is set before the batch is done."""
+        if not conversations:
+            return []
+        reply = self._ensure().batch(
+            {"op": "chat_batch", "repeat_penalty": self.repeat_penalty,
+             "requests": [{"messages": m, "max_tokens": max_tokens,
+                           "temperature": temperature} for m in conversations]}, cancel)
+        if reply.get("cancelled"):
+            raise Cancelled("generation was cancelled")
+        return [(str(r["text"]), int(r["tokens"])) for r in reply["replies"]]
+
     def close(self) -> None:
         with self._guard:
             if self._worker is not None:
@@ -269,8 +315,3 @@ class LocalLLM:
             self.close()
         except Exception:
             pass
-
-
-def degenerate(text: str, window: int = 30) -> bool:
-    """True when the last `window` characters already appeared twice before."""
-    return len(text) > 4 * window and text.count(text[-window:]) >= 3

@@ -9,9 +9,13 @@ pipes: one JSON object per line.
                       {"op": "tokens", "text"}
                       {"op": "chat", "id", "messages", "max_tokens", "temperature",
                        "repeat_penalty"}
+                      {"op": "chat_batch", "id", "requests": [{"messages", "max_tokens",
+                       "temperature"}, ...], "repeat_penalty"}   (decoded together:
+                       core.models.batched)
                       {"op": "cancel", "id"}       (may arrive while a chat streams)
     child -> parent   {"ok": true, ...} | {"error": "one line"} | {"piece": "..."} then
-                      {"done": true, "cancelled": bool}
+                      {"done": true, "cancelled": bool} (a batch's "done" carries
+                      "replies": [{"text", "tokens"}, ...])
 
 The child exits when its standard input closes, so it never outlives the app.
 """
@@ -53,6 +57,8 @@ class Worker:
     def __init__(self, out: IO[str]) -> None:
         self.out = out
         self.llama: Any = None
+        self.batched: Any = None  # core.models.batched.BatchedChat, made at the first batch
+        self.options: dict[str, Any] = {}
 
     def send(self, **message: object) -> None:
         self.out.write(json.dumps(message, ensure_ascii=False) + "\n")
@@ -69,6 +75,8 @@ class Worker:
         except (ValueError, RuntimeError) as exc:
             self.send(error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return
+        self.options = {"n_threads": int(request["n_threads"]),
+                        "seed": int(request.get("seed", 7))}
         info = llama_cpp.llama_print_system_info()
         self.send(ok=True, system_info=info.decode("utf-8", "replace") if isinstance(
             info, bytes) else str(info), metadata=dict(self.llama.metadata or {}))
@@ -94,6 +102,21 @@ class Worker:
         cancelled.discard(ident)
         self.send(done=True, cancelled=stopped)
 
+    def chat_batch(self, request: dict[str, Any], cancelled: set[int]) -> None:
+        from core.models.batched import BatchedChat, Request
+
+        ident = int(request["id"])
+        if self.batched is None:
+            self.batched = BatchedChat(self.llama, self.options["n_threads"],
+                                       self.options["seed"])
+        requests = [Request(list(r["messages"]), int(r["max_tokens"]), float(r["temperature"]))
+                    for r in request["requests"]]
+        replies = self.batched.run(requests, float(request.get("repeat_penalty", 1.15)),
+                                   lambda: ident in cancelled)
+        cancelled.discard(ident)
+        self.send(done=True, cancelled=replies is None,
+                  replies=[{"text": r.text, "tokens": r.tokens} for r in replies or ()])
+
 
 def main() -> int:
     # The protocol keeps the real stdout to itself; whatever native code prints to stdout
@@ -114,6 +137,8 @@ def main() -> int:
                 worker.tokens(request)
             elif op == "chat":
                 worker.chat(request, requests.cancelled)
+            elif op == "chat_batch":
+                worker.chat_batch(request, requests.cancelled)
             else:
                 worker.send(error=f"unknown request {op!r}")
         except Exception as exc:  # a Python-level failure is one line; the worker lives on

@@ -56,6 +56,7 @@ class Profile:
     llm_roles: tuple[str, ...] = ("concept", "keyword", "fact", "spelling", "web_search")
     llm_max_tokens: int = 160
     llm_threads: int | None = None          # None: what LocalLLM uses by default (all cores)
+    llm_batch_items: int = 4                # items x 5 roles decoded together (0: skip)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -94,7 +95,7 @@ PROFILES = {
         ablations=(), generate_sample=0, speed_corpus_rows=30, synthetic_rows=200,
         limit_sample=200,
         search_sizes=(1_000,), search_queries=10, llm_roles=("keyword",), llm_max_tokens=8,
-        llm_threads=1,
+        llm_threads=1, llm_batch_items=1,
         notes=("Tiny mode (a smoke test, numbers mean nothing): 30 items, 1 epoch on at most "
                "32 training queries, 15 s of LLM angles, one ablation run, 1k search items, "
                "no answer generation.",)),

@@ -259,6 +259,8 @@ def run_llm(profile: Profile, workspace: str = "bench") -> dict[str, Any]:
                 call.update({f"{key}_tokens": llm.count_tokens(text),
                              f"{key}_s": round(seconds, 3)})
             calls.append(call)
+    batched = run_llm_batched(profile, angles, raws["raw"], items) if profile.llm_batch_items \
+        else None
     app_t, app_s = sum(c["app_tokens"] for c in calls), sum(c["app_s"] for c in calls)
     raw_t, raw_s = sum(c["raw_tokens"] for c in calls), sum(c["raw_s"] for c in calls)
     app_rate = app_t / app_s if app_s else 0.0
@@ -271,5 +273,32 @@ def run_llm(profile: Profile, workspace: str = "bench") -> dict[str, Any]:
             "max_tokens": profile.llm_max_tokens, "roles": list(profile.llm_roles),
             "app_tokens_per_s": round(app_rate, 2), "raw_tokens_per_s": round(raw_rate, 2),
             "ratio": round(app_rate / raw_rate, 3) if raw_rate else None,
-            "reported_by_app": round(angles.tokens_per_second, 2),
+            "reported_by_app": round(angles.tokens_per_second, 2), "batched": batched,
             "peak_rss_mb": peak_rss_mb()}
+
+
+def run_llm_batched(profile: Profile, angles: Any, raw: Any, items: list[Any]
+                    ) -> dict[str, Any]:
+    """The app's batched angle generation (LLMAngles.generate_many: every role of
+    `llm_batch_items` items in one batch, through the worker process and the filters) vs raw
+    batched llama-cpp-python: the same conversations decoded together through the low-level
+    API (llama_batch) in this process, with the same sampler chain."""
+    from core.augment.llm_angles import ROLES
+    from tests.benchmarks.raw_llama import raw_batched
+
+    pool = items * profile.llm_batch_items
+    batch_items = pool[: profile.llm_batch_items]
+    jobs = [(item, ROLES, ()) for item in batch_items]
+    conversations = [angles.messages(item, role) for item in batch_items for role in ROLES]
+    log(f"speed: batched LLM angles, {len(conversations)} conversations, app then raw")
+    tokens0, seconds0 = angles.total_tokens, time.perf_counter()
+    angles.generate_many(jobs)
+    app_s = time.perf_counter() - seconds0
+    app_t = angles.total_tokens - tokens0
+    raw_t, raw_s = raw_batched(raw, conversations, angles.max_tokens, angles.temperature)
+    app_rate, raw_rate = app_t / app_s if app_s else 0.0, raw_t / raw_s if raw_s else 0.0
+    return {"sequences": len(conversations), "app_tokens": app_t, "app_s": round(app_s, 2),
+            "raw_tokens": raw_t, "raw_s": round(raw_s, 2),
+            "app_tokens_per_s": round(app_rate, 2), "raw_tokens_per_s": round(raw_rate, 2),
+            "ratio": round(app_rate / raw_rate, 3) if raw_rate else None}
+
