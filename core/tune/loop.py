@@ -11,7 +11,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from core.evaluate import choose_weight, fused_ranks, metrics, probe_lexical, ranks_in
+from core.evaluate import (
+    NOISE_MRR,
+    choose_weight,
+    fused_ranks,
+    metrics,
+    probe_lexical,
+    ranks_in,
+)
 from core.models.encoder import AdapterSpec, Encoder
 from core.models.llm import LocalLLM
 from core.models.vocab import free_slots, unknown_characters
@@ -187,7 +194,11 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
                                          held_q, reads)
         timings["eval"] = time.monotonic() - clock
 
-    better = after["hybrid"]["mrr@10"] > incumbent["hybrid"]["mrr@10"]
+    # A gain within noise is no gain: with multilingual-e5 on the demo one click moved
+    # held-out hybrid MRR@10 by +0.0035 (0.8816 -> 0.8851), and an adapter carries the risk
+    # of drifting from a strong base on the questions the held-out set lacks.
+    gain = after["hybrid"]["mrr@10"] - incumbent["hybrid"]["mrr@10"]
+    better = gain > NOISE_MRR
     metrics_out = {"heldout": after, "base": before, "fusion_weight": weight,
                    "base_fusion_weight": base_weight,
                    "best_epoch": result.best_epoch, "history": result.history,
@@ -200,9 +211,12 @@ def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
         if better:
             adapters.set_active(adapter_id)
             measured.adapter_weight(ws, adapter_id, weight, encoder=encoder.id)
-    reason = ("it retrieves the held-out queries better than the "
-              + ("active adapter" if active else "base encoder") if better else
-              "it did not beat the " + ("active adapter" if active else "base encoder")
-              + " on the held-out queries; the old model stays")
+    rival = "active adapter" if active else "base encoder"
+    change = (f"held-out hybrid MRR@10 {incumbent['hybrid']['mrr@10']:.3f} -> "
+              f"{after['hybrid']['mrr@10']:.3f}")
+    reason = (f"it retrieves the held-out queries better than the {rival} ({change})"
+              if better else
+              f"it did not beat the {rival} on the held-out queries by more than noise "
+              f"({change}, noise {NOISE_MRR}); the old model stays")
     return TuneReport(adapter_id, better, reason, report, timings, before, after, weight,
                       result.history)
