@@ -125,6 +125,21 @@ def test_a_killed_fill_resumes_where_it_stopped(data_home: Path, encoder):
     assert result == {"embedded": total - kept, "done": total, "total": total}
 
 
+def _on_a_terminal(args: list[str], home: Path, typed: str) -> tuple[int, str]:
+    """Run the CLI with a terminal as its stdin, `typed` already typed; (status, output)."""
+    import pty
+
+    terminal, its_end = pty.openpty()
+    os.write(terminal, typed.encode())  # waits in the terminal until the CLI reads it
+    exe = Path(sys.executable).with_name("patent-desk")
+    done = subprocess.run([str(exe), *args], stdin=its_end, capture_output=True, text=True,
+                          env={**os.environ, "PATENT_DESK_HOME": str(home)}, timeout=600,
+                          check=False)
+    os.close(its_end)
+    os.close(terminal)
+    return done.returncode, done.stdout + done.stderr
+
+
 def test_another_seats_vectors_are_never_replaced_behind_its_back(data_home: Path, encoder):
     """A shared workspace embedded by a seat with another encoder: this seat searches
     lexically and says why; its fill, import and tuning leave those vectors alone; only an
@@ -155,6 +170,10 @@ def test_another_seats_vectors_are_never_replaced_behind_its_back(data_home: Pat
         "confirm: patent-desk embed --re-embed --yes --workspace firm")
     with open_workspace("firm") as ws:
         assert ws.vector_encoder() == "bundled:the-other-seats-encoder"  # asked, not done
+    if sys.platform != "win32":  # on a terminal it asks; no (the default) changes nothing
+        code, said = _on_a_terminal(["embed", "--re-embed", "-w", "firm"], data_home, "\n")
+        assert code == 2 and "26 entries again" in said and "Re-embed? [y/N]" in said, said
+        assert "error: nothing was re-embedded" in said
     redone = run_cli("embed", "--re-embed", "--yes", "-w", "firm", home=data_home)
     assert redone.returncode == 0, redone.stderr
     assert "26 entries embedded; semantic search: 100% ready" in redone.stdout
