@@ -41,6 +41,15 @@ def degenerate(text: str, window: int = 30) -> bool:
     return len(text) > 4 * window and text.count(text[-window:]) >= 3
 
 
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 class _Sequence:
     """One completion being decoded: its sampler chain, position and bytes so far."""
 
@@ -162,25 +171,55 @@ class BatchedChat:
 
     def _prefill(self, ctx: Any, batch: Any, seqs: list[_Sequence], prompts: list[list[int]],
                  cancelled: Callable[[], bool]) -> bool:
-        """Every prompt into the KV cache, 512 tokens per decode call. Each decode overwrites
-        the logits of the one before, so every prompt's last token goes into one final call
-        together, and that call's logits are where each sequence samples its first token."""
-        n = 0
-        for seq_id, prompt in enumerate(prompts):
-            for pos, token in enumerate(prompt[:-1]):
-                self._put(batch, n, token, pos, seq_id, False)
-                n += 1
-                if n == 512:
-                    self._decode(ctx, batch, n)
-                    n = 0
-                    if cancelled():
-                        return False
-        if n:
-            self._decode(ctx, batch, n)
+        """Every prompt into the KV cache. The roles of one item share a long prefix (the
+        system prompt, the question and the answer come first), which is decoded once, by
+        the first of them, and copied to the others; then every prompt's remaining tokens
+        but the last, 512 a call; then every last token in one final call. Each decode
+        overwrites the logits of the one before, so that final call's logits are where
+        each sequence samples its first token."""
+        shared = [0] * len(prompts)  # prompt tokens already in each sequence's cache
+        leaders: list[tuple[int, int]] = []  # (leader, shared prefix length)
+        for i, prompt in enumerate(prompts):
+            if leaders:
+                leader, length = leaders[-1]
+                common = _common_prefix(prompts[leader], prompt)
+                if common >= max(16, len(prompt) // 2):
+                    leaders[-1] = (leader, min(length, common, len(prompt) - 1))
+                    continue
+            leaders.append((i, len(prompt) - 1))
+        group_of = dict(leaders)
+        prefixes = [(i, pos) for i, length in leaders for pos in range(length)]
+        if not self._decode_all(ctx, batch, prompts, prefixes, cancelled):
+            return False
+        memory = self.lib.llama_get_memory(ctx)
+        leader, length = 0, 0
+        for i in range(len(prompts)):
+            if i in group_of:
+                leader, length = i, group_of[i]
+                shared[i] = length
+            else:
+                self.lib.llama_memory_seq_cp(memory, leader, i, -1, -1)
+                shared[i] = length
+        rest = [(i, p) for i, prompt in enumerate(prompts)
+                for p in range(shared[i], len(prompt) - 1)]
+        if not self._decode_all(ctx, batch, prompts, rest, cancelled):
+            return False
         for n, (s, prompt) in enumerate(zip(seqs, prompts, strict=True)):
             self._put(batch, n, prompt[-1], len(prompt) - 1, n, True)
             s.position, s.logits_index = len(prompt), n
         self._decode(ctx, batch, len(seqs))
+        return True
+
+    def _decode_all(self, ctx: Any, batch: Any, prompts: list[list[int]],
+                    cells: list[tuple[int, int]], cancelled: Callable[[], bool]) -> bool:
+        """Decode prompt tokens (sequence, position), 512 a call, no logits."""
+        for start in range(0, len(cells), 512):
+            if cancelled():
+                return False
+            chunk = cells[start:start + 512]
+            for n, (seq, pos) in enumerate(chunk):
+                self._put(batch, n, prompts[seq][pos], pos, seq, False)
+            self._decode(ctx, batch, len(chunk))
         return True
 
     def _put(self, batch: Any, n: int, token: int, pos: int, seq_id: int, logits: bool) -> None:
