@@ -204,6 +204,12 @@ def speed_section(r: dict[str, Any]) -> list[str]:
         rows.append([f"LLM query angles (core.augment), tokens/s, {llm.get('threads')} "
                      "threads", len(llm["calls"]), llm["app_tokens_per_s"],
                      llm["raw_tokens_per_s"], llm["ratio"], None])
+        b = llm.get("batched")
+        if b:
+            rows.append([f"LLM query angles batched (LLMAngles.generate_many), tokens/s, "
+                         f"{b['sequences']} conversations decoded together; limit: raw "
+                         "llama_batch loop", b["sequences"], b["app_tokens_per_s"],
+                         b["raw_tokens_per_s"], b["ratio"], None])
         if llm.get("raw_1_thread_tokens_per_s"):
             rows.append(["raw llama-cpp-python on 1 thread, same prompts (reference)",
                          len(llm["calls"]), None, llm["raw_1_thread_tokens_per_s"], None, None])
