@@ -7,6 +7,7 @@ Both refuse to answer when nothing relevant was retrieved: the LLM is not even a
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,13 +57,14 @@ class Answer:
     seconds: float | None = None  # generate: how long the model took to answer
     removed_citations: int = 0  # generate: markers naming no source, taken out of the text
     corrected_citations: int = 0  # generate: markers re-pointed or added (core.citation_check)
+    stopped: bool = False  # generate: the reader stopped the model; the text is what it wrote
 
     def as_dict(self) -> dict[str, object]:
         return {"answer": self.text, "mode": self.mode, "model": self.model,
                 "citations": self.citations, "results": [h.as_dict() for h in self.hits],
                 "searched_as": self.searched_as, "prompt_tokens": self.prompt_tokens,
                 "seconds": self.seconds, "removed_citations": self.removed_citations,
-                "corrected_citations": self.corrected_citations}
+                "corrected_citations": self.corrected_citations, "stopped": self.stopped}
 
     def source(self, number: int) -> Hit | None:
         """The entry a citation [number] in the text refers to."""
@@ -142,7 +144,10 @@ def _prompt(question: str, sources: list[Hit], chars: int = MAX_SOURCE_CHARS,
 
 
 def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
-             on_token: Callable[[str], None] | None = None, max_sources: int = 3) -> Answer:
+             on_token: Callable[[str], None] | None = None, max_sources: int = 3,
+             stop: threading.Event | None = None) -> Answer:
+    """`stop`: set, the model stops at its next piece and what it wrote so far is the
+    answer (marked `stopped`), its citations checked as for a finished one."""
     lang = language_of(question)
     if not sources:
         text = NOTHING_FOUND[lang]
@@ -153,21 +158,24 @@ def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
                                               REPLY_TOKENS)
     started = time.monotonic()
     script = traditional_script(question)
-    reply, removed = _stream_answer(llm.stream_chat(messages, max_tokens=REPLY_TOKENS),
-                                    len(sources), on_token, None if script is str else script)
+    reply, removed, stopped = _stream_answer(
+        llm.stream_chat(messages, max_tokens=REPLY_TOKENS), len(sources), on_token,
+        None if script is str else script, stop)
     seconds = round(time.monotonic() - started, 2)
     reply, corrected = attribute(reply, [f"{h.item.question}\n{h.item.answer[:MAX_SOURCE_CHARS]}"
                                          for h in sources])
     text, numbers, _ = checked_citations(reply, len(sources))
     return Answer(text, "generate", llm.name, [sources[n - 1].item.id for n in numbers],
                   hits, sources, prompt_tokens=size, seconds=seconds,
-                  removed_citations=removed, corrected_citations=corrected)
+                  removed_citations=removed, corrected_citations=corrected, stopped=stopped)
 
 
 def _stream_answer(stream: Iterator[str], n_sources: int,
                    on_token: Callable[[str], None] | None,
-                   script: Callable[[str], str] | None = None) -> tuple[str, int]:
-    """The reply as shown, and how many markers naming no source were taken out of it.
+                   script: Callable[[str], str] | None = None,
+                   stop: threading.Event | None = None) -> tuple[str, int, bool]:
+    """The reply as shown, how many markers naming no source were taken out of it, and
+    whether `stop` ended it (checked before each piece: what came before is kept).
 
     Generation ends where the model, having answered with a citation, starts copying the
     quoted sources block ("\n\n[2] 問: ...\n答: ...", which Qwen2.5-0.5B does on most
@@ -177,9 +185,13 @@ def _stream_answer(stream: Iterator[str], n_sources: int,
     models write. What `on_token` receives is the final text as it grows: a tail that may
     still become a copy or a marker ("\n[2", " [") or change script with the characters that
     follow is held back, so neither a copied source nor an invented [7] reaches the screen."""
-    text, shown = "", ""
+    text, shown, stopped = "", "", False
     try:
         for piece in stream:
+            if stop is not None and stop.is_set():
+                stopped = True
+                text = text[:_settled(text)]  # no half-written marker or copy opening
+                break
             text += piece
             echo = _ECHO_RE.search(text)
             if echo and _CITE_RE.search(text, 0, echo.start()):
@@ -197,11 +209,11 @@ def _stream_answer(stream: Iterator[str], n_sources: int,
     finally:
         close = getattr(stream, "close", None)
         if close:
-            close()  # stops the model's generation when the copy is cut off
+            close()  # stops the model's generation when the copy is cut off or stopped
     visible, removed = _without_invalid(script(text) if script else text, n_sources)
     if on_token and len(visible) > len(shown) and visible.startswith(shown):
         on_token(visible[len(shown):])
-    return visible, removed
+    return visible, removed, stopped
 
 
 def _settled(text: str) -> int:

@@ -316,7 +316,9 @@ class Desk:
         hits = retriever.search(question, k)
         sources = answering.relevant_hits(retriever, question, hits, relevance_cutoff(
             retriever, answering.MIN_COSINE, self.semantic_state().complete))
-        result = (answering.generate(question, hits, sources, self.llm, on_token)
+        # A set `cancel` stops the writing: the answer is what the model wrote so far.
+        result = (answering.generate(question, hits, sources, self.llm, on_token,
+                                     stop=self.cancel)
                   if mode == "generate" else answering.extract(question, hits, sources))
         result.searched_as = self.searched_as(question, retriever)
         logs.log().info("ask in %s (%s): question %s, hits %s, cited %s, answer %s",

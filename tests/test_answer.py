@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,8 @@ def test_extract_quotes_the_official_answer_with_its_citation(data_home: Path,
     answer = json.loads(result.stdout)
     assert set(answer) == {"answer", "mode", "model", "citations", "results", "searched_as",
                            "prompt_tokens", "seconds", "removed_citations", "corrected_citations",
-                           "semantic_ready"}
+                           "semantic_ready", "stopped"}
+    assert answer["stopped"] is False
     assert answer["semantic_ready"] == 1.0
     assert answer["searched_as"] is None  # a Chinese question on a Chinese workspace
     assert answer["mode"] == "extract" and "verbatim" in answer["model"]
@@ -73,6 +75,32 @@ def test_generate_streams_a_cited_english_answer_and_names_the_model(english_wor
     assert answer.model == "Qwen2.5-Coder-0.5B-Instruct (Q4_K_M)"
     assert answer.citations == _cited_in_text(answer) and answer.citations
     assert "20" in answer.text
+
+
+def test_stop_keeps_what_was_written_cited_as_written(english_workspace: Desk):
+    """Stop (the Desk's cancel Event, as the Ask page's Stop button sets it) ends the
+    writing at the next piece: the answer is what was shown, marked stopped, its citations
+    those of that text; no Cancelled, and the model answers the next question in full."""
+    question = "How long does an invention patent last?"
+    stop, pieces = threading.Event(), []
+
+    def on_token(piece: str) -> None:
+        pieces.append(piece)
+        if len(pieces) == 2:
+            stop.set()
+
+    english_workspace.cancel = stop
+    try:
+        stopped = english_workspace.ask(question, "generate", on_token=on_token)
+    finally:
+        english_workspace.cancel = None
+    assert stopped.stopped and stopped.as_dict()["stopped"] is True
+    assert len(pieces) >= 2 and "".join(pieces).strip() == stopped.text
+    assert stopped.citations == _cited_in_text(stopped)
+    assert stopped.sources  # the sources it was given stay listed
+    full = english_workspace.ask(question, "generate")  # the worker is not still writing
+    assert not full.stopped and "20" in full.text and full.citations
+    assert len(stopped.text) < len(full.text)
 
 
 def test_generate_from_the_cli_streams_to_stdout_and_lists_sources(data_home: Path,
@@ -147,9 +175,29 @@ def test_the_stream_shows_only_real_citations_and_no_copied_sources(reply: str, 
                                                                     removed: int):
     for size in (1, 2, 3, 7):
         received: list[str] = []
-        text, count = _stream_answer(_pieces(reply, size), 3, received.append)
-        assert (text, count) == (shown, removed)
+        text, count, stopped = _stream_answer(_pieces(reply, size), 3, received.append)
+        assert (text, count, stopped) == (shown, removed, False)
         assert "".join(received) == shown  # nothing shown is taken back later
+
+
+def test_a_set_stop_ends_the_stream_and_closes_it():
+    closed, stop, received = [], threading.Event(), []
+
+    def stream():
+        try:
+            yield from ["Yes, online ", "filing [1] ", "is possible", " [", "2] too."]
+        finally:
+            closed.append(True)
+
+    def on_token(piece: str) -> None:
+        received.append(piece)
+        if "[1]" in "".join(received):  # shown once the blank after it may not be " [2]"
+            stop.set()
+
+    text, removed, stopped = _stream_answer(stream(), 3, on_token, None, stop)
+    assert (text, removed, stopped) == ("Yes, online filing [1]", 0, True)
+    assert closed == [True] and "".join(received) == text
+    assert checked_citations(text, 3) == ("Yes, online filing [1]", [1], 0)
 
 
 def test_citations_are_exactly_what_the_text_cites():
@@ -167,6 +215,6 @@ def test_a_traditional_question_gets_no_stray_simplified_characters():
     reply = "根據[1]，该專利权究竟是否符合专利要件，尚不確定，为此不得干涉 [5]。"
     for size in (1, 2, 5):
         received: list[str] = []
-        text, removed = _stream_answer(_pieces(reply, size), 3, received.append, script)
+        text, removed, _ = _stream_answer(_pieces(reply, size), 3, received.append, script)
         assert text == "根據[1]，該專利權究竟是否符合專利要件，尚不確定，為此不得干涉。"
         assert removed == 1 and "".join(received) == text

@@ -138,3 +138,40 @@ def test_ask_answers_while_the_first_embedding_fills_in(qtbot, data_home, encode
     ask(qtbot, window, QUESTION, generated=False)
     assert any("dense" in hit.channels for hit in page.result.hits)
     assert "semantic search" not in window.status.text()
+
+
+def test_stop_keeps_the_partial_answer_and_its_sources(qtbot, demo_workspace: str):
+    """Stop, clicked as the first words appear, ends the writing: the page shows what was
+    written with its sources, says it was stopped, and is ready for the next question."""
+    window = open_window(qtbot, demo_workspace)
+    page = window.ask_page
+    assert not page.stop_button.isEnabled()  # nothing is being written
+    clicked: list[bool] = []
+
+    def first_words(_piece: str) -> None:
+        if not clicked:
+            clicked.append(page.stop_button.isEnabled())
+            page.stop_button.click()  # a click on a disabled button does nothing
+
+    def on_job(busy: bool) -> None:
+        if busy and window.jobs.jobs:
+            window.jobs.jobs[-1].signals.token.connect(first_words)
+
+    window.jobs.busy_changed.connect(on_job)
+    page.generate_mode.click()
+    page.query.setText(QUESTION)
+    qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
+    assert page.stop_button.isEnabled() and not page.ask_button.isEnabled()
+    wait_idle(qtbot, window)
+    result = page.result
+    assert clicked == [True] and result is not None and result.stopped
+    assert "Stopped" in window.status.text() and result.model in window.status.text()
+    assert result.text and result.text in page.answer.toPlainText()
+    assert page.sources.rowCount() == len(result.hits) > 0 and result.sources
+    cited = {page.sources.item(r, 0).text() for r in range(page.sources.rowCount())} - {""}
+    assert cited == {f"[{n}]" for n, h in enumerate(result.sources, start=1)
+                     if h.item.id in result.citations}
+    assert not page.stop_button.isEnabled() and page.ask_button.isEnabled()
+    ask(qtbot, window, QUESTION, generated=False)  # the next question is answered as usual
+    assert not page.result.stopped and "Stopped" not in window.status.text()
+    window.close()

@@ -4,137 +4,157 @@
 <context>
     <name>AskPage</name>
     <message>
-        <location filename="../pages/ask.py" line="75"/>
+        <location filename="../pages/ask.py" line="76"/>
         <source>Ask a question, e.g. 新型專利技術報告有什麼用？</source>
         <translation>輸入問題，例如：新型專利技術報告有什麼用？</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="76"/>
+        <location filename="../pages/ask.py" line="77"/>
         <source>Official answer</source>
         <translation>官方解答</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="78"/>
+        <location filename="../pages/ask.py" line="79"/>
         <source>Quote the best matching official answer word for word (no language model).</source>
         <translation>逐字引用最相符的官方解答（不使用語言模型）。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="79"/>
+        <location filename="../pages/ask.py" line="80"/>
         <source>Generated</source>
         <translation>生成回答</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="81"/>
+        <location filename="../pages/ask.py" line="82"/>
         <source>Let the local language model write an answer from the top entries, citing them.</source>
         <translation>由本機語言模型根據最相關的條目撰寫回答，並標註出處。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="85"/>
+        <location filename="../pages/ask.py" line="86"/>
         <source>Ask</source>
         <translation>提問</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="88"/>
+        <location filename="../pages/ask.py" line="87"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="89"/>
+        <source>Stop the model writing; the answer keeps what it has written so far.</source>
+        <translation>停止語言模型撰寫；回答保留目前已寫出的內容。</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="93"/>
         <source>Copy answer with sources</source>
         <translation>複製回答與出處</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="90"/>
+        <location filename="../pages/ask.py" line="95"/>
         <source>Cited</source>
         <translation>引用</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="90"/>
+        <location filename="../pages/ask.py" line="95"/>
         <source>Question</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="90"/>
+        <location filename="../pages/ask.py" line="95"/>
         <source>Category</source>
         <translation>類別</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="90"/>
+        <location filename="../pages/ask.py" line="95"/>
         <source>Score</source>
         <translation>分數</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="91"/>
+        <location filename="../pages/ask.py" line="96"/>
         <source>Found by</source>
         <translation>找到方式</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="153"/>
+        <location filename="../pages/ask.py" line="161"/>
         <source>Writing the answer…</source>
         <translation>正在撰寫回答…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="154"/>
+        <location filename="../pages/ask.py" line="162"/>
         <source>Searching…</source>
         <translation>搜尋中…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="164"/>
+        <location filename="../pages/ask.py" line="177"/>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="181"/>
         <source>{stage}…</source>
         <translation>{stage}…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="177"/>
+        <location filename="../pages/ask.py" line="197"/>
         <source>Sources</source>
         <translation>出處</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="181"/>
+        <location filename="../pages/ask.py" line="201"/>
         <source>lexical</source>
         <translation>字詞</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="181"/>
+        <location filename="../pages/ask.py" line="201"/>
         <source>dense</source>
         <translation>語意</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="182"/>
+        <location filename="../pages/ask.py" line="202"/>
         <source>both</source>
         <translation>兩者</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="193"/>
+        <location filename="../pages/ask.py" line="213"/>
         <source>Answered by: {model}</source>
         <translation>回答來源：{model}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="201"/>
+        <location filename="../pages/ask.py" line="215"/>
+        <source>Stopped: the answer is what was written before Stop</source>
+        <translation>已停止：回答為按下停止前已寫出的內容</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="224"/>
         <source>{n} citation(s) corrected to the source the text quotes</source>
         <translation>已將 {n} 處引用改為內文實際引述的來源</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="204"/>
+        <location filename="../pages/ask.py" line="227"/>
         <source>searched as: {terms}</source>
         <translation>以詞彙表譯為：{terms}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="195"/>
+        <location filename="../pages/ask.py" line="218"/>
         <source>{seconds:.1f} s</source>
         <translation>{seconds:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="197"/>
+        <location filename="../pages/ask.py" line="220"/>
         <source>{n} citation(s) naming no source were removed</source>
         <translation>已移除 {n} 個不對應任何來源的引用標記</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="235"/>
+        <location filename="../pages/ask.py" line="258"/>
         <source>Entry {id} is no longer in this workspace.</source>
         <translation>條目 {id} 已不在此工作區中。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="247"/>
+        <location filename="../pages/ask.py" line="270"/>
         <source>Answer and sources copied.</source>
         <translation>已複製回答與出處。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="207"/>
+        <location filename="../pages/ask.py" line="230"/>
         <source>semantic search: {n}% ready</source>
         <translation>語意搜尋已完成 {n}%</translation>
     </message>
@@ -316,142 +336,142 @@
 <context>
     <name>ImprovePage</name>
     <message>
-        <location filename="../pages/improve.py" line="48"/>
+        <location filename="../pages/improve.py" line="49"/>
         <source>Improve retrieval</source>
         <translation>改善檢索</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="53"/>
+        <location filename="../pages/improve.py" line="54"/>
         <source>Write practice queries for every entry, train a small adapter on them, and use it only if it finds the held-out queries&apos; entries better than the current model.</source>
         <translation>為每個條目產生練習查詢，用它們訓練一個小型適配器；只有在保留測試查詢上找得比目前模型更準時才會啟用。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="55"/>
+        <location filename="../pages/improve.py" line="56"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="70"/>
+        <location filename="../pages/improve.py" line="71"/>
         <source>Accept</source>
         <translation>接受</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="71"/>
+        <location filename="../pages/improve.py" line="72"/>
         <source>Reject</source>
         <translation>拒絕</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="72"/>
+        <location filename="../pages/improve.py" line="73"/>
         <source>Re-train with reviewed queries</source>
         <translation>以審閱過的查詢重新訓練</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="74"/>
+        <location filename="../pages/improve.py" line="75"/>
         <source>ID</source>
         <translation>編號</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="74"/>
+        <location filename="../pages/improve.py" line="75"/>
         <source>Date</source>
         <translation>日期</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="74"/>
+        <location filename="../pages/improve.py" line="75"/>
         <source>Kind</source>
         <translation>類型</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="75"/>
+        <location filename="../pages/improve.py" line="76"/>
         <source>Training queries</source>
         <translation>訓練查詢</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="75"/>
+        <location filename="../pages/improve.py" line="76"/>
         <source>Active</source>
         <translation>使用中</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="82"/>
+        <location filename="../pages/improve.py" line="83"/>
         <source>Activate</source>
         <translation>啟用</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="83"/>
+        <location filename="../pages/improve.py" line="84"/>
         <source>Roll back to base</source>
         <translation>還原為基礎模型</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="110"/>
+        <location filename="../pages/improve.py" line="111"/>
         <source>Angle:</source>
         <translation>角度：</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="126"/>
+        <location filename="../pages/improve.py" line="127"/>
         <source>Generated queries</source>
         <translation>產生的查詢</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="127"/>
+        <location filename="../pages/improve.py" line="128"/>
         <source>Adapter history</source>
         <translation>適配器紀錄</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="166"/>
+        <location filename="../pages/improve.py" line="167"/>
         <source>All angles</source>
         <translation>所有角度</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="182"/>
+        <location filename="../pages/improve.py" line="183"/>
         <source>query side</source>
         <translation>查詢端</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="182"/>
+        <location filename="../pages/improve.py" line="183"/>
         <source>both sides</source>
         <translation>雙端</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="203"/>
+        <location filename="../pages/improve.py" line="204"/>
         <source>Starting…</source>
         <translation>開始中…</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="220"/>
+        <location filename="../pages/improve.py" line="221"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="240"/>
+        <location filename="../pages/improve.py" line="241"/>
         <source>Done.</source>
         <translation>完成。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="242"/>
+        <location filename="../pages/improve.py" line="243"/>
         <source>Adapter {id} is now in use: {reason}.</source>
         <translation>適配器 {id} 已啟用：{reason}。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="243"/>
+        <location filename="../pages/improve.py" line="244"/>
         <source>Adapter {id} was kept aside: {reason}.</source>
         <translation>適配器 {id} 已保留但未啟用：{reason}。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="251"/>
+        <location filename="../pages/improve.py" line="252"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="256"/>
+        <location filename="../pages/improve.py" line="257"/>
         <source>Cancelled; the model in use is unchanged.</source>
         <translation>已取消；使用中的模型沒有變更。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="284"/>
+        <location filename="../pages/improve.py" line="289"/>
         <source>Using the base encoder.</source>
         <translation>使用基礎編碼器。</translation>
     </message>
     <message>
-        <location filename="../pages/improve.py" line="285"/>
+        <location filename="../pages/improve.py" line="290"/>
         <source>Using adapter {id}.</source>
         <translation>使用適配器 {id}。</translation>
     </message>
@@ -832,37 +852,37 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>ModelBox</name>
     <message>
-        <location filename="../pages/models.py" line="43"/>
+        <location filename="../pages/models.py" line="60"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="51"/>
+        <location filename="../pages/models.py" line="68"/>
         <source>Name</source>
         <translation>名稱</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="52"/>
+        <location filename="../pages/models.py" line="69"/>
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="53"/>
+        <location filename="../pages/models.py" line="70"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="58"/>
+        <location filename="../pages/models.py" line="75"/>
         <source>Installed</source>
         <translation>已安裝</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="67"/>
+        <location filename="../pages/models.py" line="84"/>
         <source> (bundled)</source>
         <translation>（內建）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="78"/>
+        <location filename="../pages/models.py" line="95"/>
         <source>, default</source>
         <translation>，預設</translation>
     </message>
@@ -870,127 +890,127 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../pages/models.py" line="40"/>
+        <location filename="../pages/models.py" line="42"/>
         <source>Every entry ({n}) will be embedded again; semantic search keeps the current vectors until that is done.</source>
         <translation>所有條目（{n} 個）都將重新建立向量；完成之前，語意搜尋仍使用目前的向量。</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="40"/>
+        <location filename="../pages/models.py" line="46"/>
         <source>This workspace is in a shared PostgreSQL store: every seat will need this encoder for semantic search.</source>
         <translation>此工作區位於共用的 PostgreSQL 儲存區：每個座位都需要這個編碼器才能使用語意搜尋。</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="40"/>
+        <location filename="../pages/models.py" line="49"/>
         <source>Embed every entry again?</source>
         <translation>要為所有條目重新建立向量嗎？</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="88"/>
+        <location filename="../pages/models.py" line="105"/>
         <source>Language model (writes generated answers)</source>
         <translation>語言模型（撰寫生成回答）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="89"/>
+        <location filename="../pages/models.py" line="106"/>
         <source>Choose GGUF file…</source>
         <translation>選擇 GGUF 檔案…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="89"/>
+        <location filename="../pages/models.py" line="106"/>
         <source>Use bundled model</source>
         <translation>使用內建模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="90"/>
+        <location filename="../pages/models.py" line="107"/>
         <source>Sentence encoder (semantic search)</source>
         <translation>句向量編碼器（語意搜尋）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="91"/>
+        <location filename="../pages/models.py" line="108"/>
         <source>Choose encoder folder…</source>
         <translation>選擇編碼器資料夾…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="92"/>
+        <location filename="../pages/models.py" line="109"/>
         <source>Use bundled encoder</source>
         <translation>使用內建編碼器</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="94"/>
+        <location filename="../pages/models.py" line="111"/>
         <source>All cores</source>
         <translation>全部核心</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="96"/>
+        <location filename="../pages/models.py" line="113"/>
         <source> tokens</source>
         <translation> 個 token</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="98"/>
+        <location filename="../pages/models.py" line="115"/>
         <source>empty: the model on this computer</source>
         <translation>留空：使用本機上的模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="100"/>
+        <location filename="../pages/models.py" line="117"/>
         <source>An OpenAI-compatible server shared by several seats (llama.cpp server, vLLM, Ollama), e.g. http://192.168.1.20:8000/v1</source>
         <translation>多個座位共用的 OpenAI 相容伺服器（llama.cpp server、vLLM、Ollama），例如 http://192.168.1.20:8000/v1</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="102"/>
+        <location filename="../pages/models.py" line="119"/>
         <source>Apply</source>
         <translation>套用</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="103"/>
+        <location filename="../pages/models.py" line="120"/>
         <source>Language model settings (this workspace)</source>
         <translation>語言模型設定（此工作區）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="105"/>
+        <location filename="../pages/models.py" line="122"/>
         <source>Threads</source>
         <translation>執行緒</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="106"/>
+        <location filename="../pages/models.py" line="123"/>
         <source>Context size</source>
         <translation>上下文長度</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="107"/>
+        <location filename="../pages/models.py" line="124"/>
         <source>LLM server</source>
         <translation>LLM 伺服器</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="159"/>
+        <location filename="../pages/models.py" line="176"/>
         <source>Choose a GGUF language model</source>
         <translation>選擇 GGUF 語言模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="160"/>
+        <location filename="../pages/models.py" line="177"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="166"/>
+        <location filename="../pages/models.py" line="183"/>
         <source>Choose a sentence-transformers model folder</source>
         <translation>選擇 sentence-transformers 模型資料夾</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="176"/>
+        <location filename="../pages/models.py" line="195"/>
         <source>Checking the model…</source>
         <translation>正在檢查模型…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="190"/>
+        <location filename="../pages/models.py" line="209"/>
         <source>Model changed.</source>
         <translation>模型已變更。</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="208"/>
+        <location filename="../pages/models.py" line="227"/>
         <source>Saved; the language model uses them from its next answer.</source>
         <translation>已儲存；語言模型會從下一次回答開始使用。</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="211"/>
+        <location filename="../pages/models.py" line="230"/>
         <source>Connecting to the LLM server…</source>
         <translation>正在連線到 LLM 伺服器…</translation>
     </message>
@@ -1099,17 +1119,17 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>SemanticFill</name>
     <message>
-        <location filename="../semantic_fill.py" line="65"/>
+        <location filename="../semantic_fill.py" line="69"/>
         <source>Semantic search: {n}% ready</source>
         <translation>語意搜尋：已完成 {n}%</translation>
     </message>
     <message>
-        <location filename="../semantic_fill.py" line="67"/>
+        <location filename="../semantic_fill.py" line="71"/>
         <source>Semantic search: {stage}…</source>
         <translation>語意搜尋：{stage}…</translation>
     </message>
     <message>
-        <location filename="../semantic_fill.py" line="78"/>
+        <location filename="../semantic_fill.py" line="82"/>
         <source>Semantic search unavailable: {reason}</source>
         <translation>語意搜尋無法使用：{reason}</translation>
     </message>

@@ -31,7 +31,7 @@ from core.answer import Answer
 from core.desk import Desk
 from core.records import Item
 from desktop.item_dialog import ItemDialog
-from desktop.jobs import JobContext, bind
+from desktop.jobs import Job, JobContext, bind
 
 if TYPE_CHECKING:
     from desktop.host import Host
@@ -67,6 +67,7 @@ class AskPage(QWidget):
         self.host = host
         self.result: Answer | None = None
         self.tokens_received = 0  # pieces streamed for the current answer
+        self.job: Job | None = None  # the answer being generated, until it ends
         self.open_dialogs: list[ItemDialog] = []
         self.banner = QLabel(wordWrap=True, visible=False)
         self.banner.setStyleSheet(BANNER_STYLE)
@@ -83,6 +84,10 @@ class AskPage(QWidget):
         modes.addButton(self.extract_mode)
         modes.addButton(self.generate_mode)
         self.ask_button = QPushButton(self.tr("Ask"), enabled=False)
+        self.stop_button = QPushButton(self.tr("Stop"), enabled=False)
+        self.stop_button.setToolTip(self.tr(
+            "Stop the model writing; the answer keeps what it has written so far."))
+        self.stop_button.clicked.connect(self.stop)
         self.answer = QTextBrowser(openLinks=False, openExternalLinks=False)
         self.answer.anchorClicked.connect(self._link_clicked)
         self.copy_button = QPushButton(self.tr("Copy answer with sources"), enabled=False)
@@ -99,7 +104,8 @@ class AskPage(QWidget):
         self.sources.cellDoubleClicked.connect(self._source_clicked)
 
         row = QHBoxLayout()
-        for widget in (self.query, self.extract_mode, self.generate_mode, self.ask_button):
+        for widget in (self.query, self.extract_mode, self.generate_mode, self.ask_button,
+                       self.stop_button):
             row.addWidget(widget)
         answer_box = QWidget()
         answer_layout = QVBoxLayout(answer_box)
@@ -123,6 +129,8 @@ class AskPage(QWidget):
     def _sync_enabled(self) -> None:
         # One job at a time touches the Desk (tuning trains the very encoder Ask would use).
         self.ask_button.setEnabled(self.host.desk is not None and not self.host.jobs.busy())
+        self.stop_button.setEnabled(self.job is not None and self.job.running()
+                                    and not self.job.ctx.cancel.is_set())
 
     def _desk_changed(self, desk: Desk | None) -> None:
         self.result = None
@@ -157,8 +165,17 @@ class AskPage(QWidget):
             with bind(desk, ctx) as d:
                 return d.ask(question, mode=mode, on_token=ctx.token)
 
-        self.host.jobs.start(work, self._answered, self._failed, self._progress,
-                             self._failed, self._token, beside_background=True)
+        job = self.host.jobs.start(work, self._answered, self._failed, self._progress,
+                                   self._failed, self._token, beside_background=True)
+        self.job = job if mode == "generate" else None  # only a written answer can stop
+        self._sync_enabled()
+
+    def stop(self) -> None:
+        """Stop the model at its next piece: the answer is what it wrote so far."""
+        if self.job is not None:
+            self.job.cancel()
+            self.host.show_status(self.tr("Stopping…"))
+        self._sync_enabled()
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         self.host.show_status(self.tr("{stage}…").format(stage=stage))
@@ -169,11 +186,14 @@ class AskPage(QWidget):
         self.answer.insertPlainText(piece)
 
     def _failed(self, message: str) -> None:
+        self.job = None
+        self._sync_enabled()
         self.host.hide_progress()
         self.host.show_error(message)
 
     def _answered(self, result: Answer) -> None:
-        self.result = result
+        self.result, self.job = result, None
+        self._sync_enabled()
         self.answer.setHtml(answer_html(result, self.tr("Sources")))
         # The column marks what the text cites, not every source the model was given.
         cited = {h.item.id: n for n, h in enumerate(result.sources, start=1)
@@ -191,6 +211,9 @@ class AskPage(QWidget):
                 self.sources.setItem(row, col, cell)
         self.copy_button.setEnabled(True)
         status = self.tr("Answered by: {model}").format(model=result.model)
+        if result.stopped:
+            status = self.tr("Stopped: the answer is what was written before Stop") + \
+                " · " + status
         if result.seconds is not None:
             status += " · " + self.tr("{seconds:.1f} s").format(seconds=result.seconds)
         if result.removed_citations:
