@@ -197,7 +197,7 @@ class LLMAngles:
         conversations at once (LocalLLM.chat_many) gets every role of every job in one batch;
         its time is shared evenly among the replies. Any other model writes them in turn."""
         chat_many = getattr(self.llm, "chat_many", None)
-        if chat_many is None:
+        if chat_many is None or not getattr(self.llm, "can_batch", False):
             return [self.generate(item, roles, existing, cancel)
                     for item, roles, existing in jobs]
         checked = [(item, _checked(roles), existing) for item, roles, existing in jobs]

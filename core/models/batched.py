@@ -20,6 +20,7 @@ from typing import Any
 
 TOP_K, TOP_P, MIN_P, TYPICAL_P = 40, 0.95, 0.05, 1.0  # create_chat_completion's defaults
 PENALTY_LAST_N = 64  # llama_cpp.Llama.last_n_tokens_size
+MAX_SEQUENCES = 256  # llama.cpp's limit of parallel sequences (and under the batch's 512)
 
 
 @dataclass
@@ -143,6 +144,8 @@ class BatchedChat:
         """Every request's reply, in order; None when `cancelled()` turned true mid-way."""
         if self.formatter is None:
             raise RuntimeError("this model has no chat template for batched generation")
+        if not 0 < len(requests) <= MAX_SEQUENCES:
+            raise ValueError(f"a batch holds 1 to {MAX_SEQUENCES} requests, not {len(requests)}")
         prompts = [self.prompt_tokens(r.messages) for r in requests]
         cells = max(len(p) + r.max_tokens for p, r in zip(prompts, requests, strict=True)) + 8
         cells = (cells + 255) // 256 * 256

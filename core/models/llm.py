@@ -178,7 +178,7 @@ class _Worker:
                     if cancel.is_set():
                         try:
                             self._send({"op": "cancel", "id": ident})
-                        except ModelError:
+                        except (ModelError, ValueError):  # closed meanwhile
                             pass
                         return
 
@@ -287,6 +287,12 @@ class LocalLLM:
     def chat(self, messages: list[Message], max_tokens: int = 384,
              temperature: float = 0.2) -> str:
         return "".join(self.stream_chat(messages, max_tokens, temperature))
+
+    @property
+    def can_batch(self) -> bool:
+        """Whether chat_many can render this model's prompts: it needs the GGUF's own chat
+        template (create_chat_completion falls back to a generic format without one)."""
+        return bool(self.metadata.get("tokenizer.chat_template"))
 
     def chat_many(self, conversations: list[list[Message]], max_tokens: int = 384,
                   temperature: float = 0.2, cancel: threading.Event | None = None

@@ -111,8 +111,11 @@ class Worker:
                                        self.options["seed"])
         requests = [Request(list(r["messages"]), int(r["max_tokens"]), float(r["temperature"]))
                     for r in request["requests"]]
-        replies = self.batched.run(requests, float(request.get("repeat_penalty", 1.15)),
-                                   lambda: ident in cancelled)
+        try:
+            replies = self.batched.run(requests, float(request.get("repeat_penalty", 1.15)),
+                                       lambda: ident in cancelled)
+        finally:
+            self.batched.close()  # its KV cache is many times a chat's: not kept idle
         cancelled.discard(ident)
         self.send(done=True, cancelled=replies is None,
                   replies=[{"text": r.text, "tokens": r.tokens} for r in replies or ()])

@@ -119,6 +119,9 @@ def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None
                 clock = time.monotonic()
                 try:
                     results = llm_angles.generate_many(jobs, cancel)
+                except Cancelled:  # earlier groups are committed: the next run resumes
+                    raise Cancelled("query generation paused; what was generated is kept "
+                                    "and the next run resumes") from None
                 except ModelError as exc:  # the LLM crashed or its server went away:
                     report.llm_skipped = f"LLM angles stopped: {exc}"  # rules carry on
                     llm_angles, results, jobs = None, [], []
