@@ -31,7 +31,20 @@ def _key(path: Path) -> str:
 
 def _entry(data: dict[str, list[int]], path: Path) -> list[int] | None:
     # str(path): how records written before entries were relative named a file.
-    return data.get(_key(path), data.get(str(path)))
+    entry = data.get(_key(path), data.get(str(path)))
+    if entry is None:  # 'Demo' for demo.sqlite on a case-insensitive disk: the same file
+        folder = _record_path(path).parent
+        for key, value in data.items():
+            if key.lower() == _key(path).lower() and _same_file(folder / key, path):
+                return value
+    return entry
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def _stamp(path: Path) -> list[int] | None:
@@ -56,9 +69,13 @@ def unchanged_since_we_closed_it(path: Path) -> bool:
 
 
 def never_seen(path: Path) -> bool:
-    """True for an existing, non-empty file that Patent Desk never created or closed here."""
+    """True for an existing, non-empty file that Patent Desk never created or closed here.
+    Without any record yet (a data folder from before the record, or a new one), no file
+    is a stranger: the first open under this version adopts what is there rather than
+    rebuild and re-embed every workspace the user already has."""
     stamp = _stamp(path)
-    return bool(stamp and stamp[0]) and _entry(_load(_record_path(path)), path) is None
+    record = _record_path(path)
+    return bool(stamp and stamp[0]) and record.exists() and _entry(_load(record), path) is None
 
 
 def remember(path: Path) -> None:
