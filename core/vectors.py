@@ -120,6 +120,7 @@ def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | N
     done = total - len(missing) if ids is None else 0
     goal = total if ids is None else len(missing)
     stored = 0
+    weights = fingerprint(encoder.source)  # each batch is committed only under these weights
 
     def stopped() -> Cancelled:
         return Cancelled(f"{STAGE} stopped after {stored} new vectors (kept); the next fill "
@@ -139,10 +140,16 @@ def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | N
         with ws.transaction():
             if ws.vector_dim() is None:
                 ws.reset_vectors(encoder.dim, encoder.doc_space_id)
-                ws.set_setting(FINGERPRINT, fingerprint(encoder.source))
+                ws.set_setting(FINGERPRINT, weights)
             elif ws.vector_encoder() != encoder.doc_space_id:
                 raise StaleEncoder(f"the workspace's encoder changed to "
                                    f"{ws.vector_encoder()}; these vectors were not stored")
+            elif ws.get_setting(FINGERPRINT) not in (None, weights):
+                # the same name and path, other weights (another seat's files, or replaced)
+                raise StaleEncoder("the workspace's vectors were made by other weights of "
+                                   f"{encoder.doc_space_id} (sha256 "
+                                   f"{str(ws.get_setting(FINGERPRINT))[:12]}); these "
+                                   "vectors were not stored")
             # Store a vector only for the text it embeds: an item edited meanwhile stays
             # without one, for the next fill to embed with its new text.
             now = {it.id: document_text(it) for it in ws.get_items([it.id for it in items])}

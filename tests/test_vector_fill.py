@@ -90,6 +90,23 @@ def test_a_batch_embedded_for_another_encoder_is_never_stored(data_home: Path, e
         assert ws.count_vectors() == 8  # the first batch, stored while it was e5's
 
 
+def test_a_batch_embedded_by_other_weights_of_the_same_encoder_is_never_stored(
+        data_home: Path, encoder):
+    """Same encoder name, other weights (a seat whose local folder was replaced): the
+    batches go in only while the workspace's vectors are these weights' (#17 item 3)."""
+    with Desk("firm", encoder=encoder) as desk:
+        desk.import_files([SMALL], fill=False)
+        ws = desk.ws
+
+        def progress(_stage: str, done: int, _total: int) -> None:
+            if done > 0:
+                ws.set_setting(vectors.FINGERPRINT, "0" * 64)
+
+        with pytest.raises(vectors.StaleEncoder, match="other weights"):
+            vectors.fill_missing(ws, desk.encoder, progress=progress, batch=8)
+        assert ws.count_vectors() == 8
+
+
 def test_an_edited_question_is_embedded_again_and_an_answer_edit_keeps_its_vector(
         data_home: Path, encoder):
     with Desk("firm", encoder=encoder) as desk:

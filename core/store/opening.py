@@ -17,10 +17,12 @@ from core.store.schema_check import SchemaMismatch
 
 
 def check_integrity(db: Any, path: Path, name: str) -> None:
-    """A file that changed since this computer closed it is checked page by page."""
+    """A file that changed since this computer closed it is checked in full, indexes
+    included, as restore checks a backup (integrity_check, not the page-level quick_check: a
+    file from elsewhere can hold an index that disagrees with its table)."""
     if path.stat().st_size == 0 or known_files.unchanged_since_we_closed_it(path):
         return
-    if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+    if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
         raise WorkspaceError(
             f"cannot open workspace file {path}: it is damaged (SQLite's integrity "
             f"check failed); restore it from a backup (patent-desk restore FILE "
