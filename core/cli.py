@@ -151,6 +151,10 @@ def cmd_models(args: argparse.Namespace) -> int:
             if not args.path:
                 raise PatentDeskError(f"models {args.action} needs a PATH (or 'bundled')")
             value = None if args.path == "bundled" else args.path
+            if (args.action == "set-encoder" and desk.ws.path is None and desk.ws.vector_dim()
+                    and value != desk.ws.get_setting("models.encoder")):
+                cli_data.confirm_re_embed(desk, args.yes, f"models set-encoder {args.path}",
+                                          "is shared by every seat; a new encoder embeds")
             desk.set_model("encoder" if args.action == "set-encoder" else "llm", value)
             if args.action == "set-encoder" and desk.ws.count_items():
                 desk.refresh_quality()
@@ -218,12 +222,17 @@ def cmd_adapters(args: argparse.Namespace) -> int:
     from core.tune.adapters import list_adapters
 
     with Desk(args.workspace, ProgressPrinter()) as desk:
-        if args.action == "activate":
-            if args.id is None:
+        if args.action in ("activate", "deactivate"):
+            if args.action == "activate" and args.id is None:
                 raise PatentDeskError("adapters activate needs an ID (see: adapters list)")
-            desk.activate_adapter(args.id)
-        elif args.action == "deactivate":
-            desk.activate_adapter(None)
+            chosen = args.id if args.action == "activate" else None
+            # A symmetric adapter reads the entries too: switching to or from one re-embeds.
+            if desk.ws.path is None and any(a.kind != "query" and (a.id == chosen or a.active)
+                                            for a in list_adapters(desk.ws)):
+                cli_data.confirm_re_embed(
+                    desk, args.yes, f"adapters {args.action} {args.id or ''}".rstrip(),
+                    "is shared by every seat; switching to or from a symmetric adapter embeds")
+            desk.activate_adapter(chosen)
         adapters = list_adapters(desk.ws)
         if args.json:
             _print_json({"adapters": [a.as_dict() for a in adapters]})
@@ -317,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=("list", "activate", "deactivate"),
                    default="list")
     p.add_argument("id", nargs="?", type=int)
+    p.add_argument("--yes", action="store_true", help="on a shared store: re-embed without "
+                   "asking when the switch involves a symmetric adapter")
     p.set_defaults(func=cmd_adapters)
 
     p = sub.add_parser("eval", parents=[common], help="measure retrieval on a JSONL query file")
@@ -332,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default="show")
     p.add_argument("path", nargs="?", help="model folder / .gguf file, or 'bundled'; "
                    "for set-llm-url an OpenAI-compatible server (http://host:port/v1) or 'none'")
+    p.add_argument("--yes", action="store_true", help="set-encoder on a shared store: "
+                   "re-embed every seat's vectors without asking")
     p.set_defaults(func=cmd_models)
     cli_data.add_commands(sub, common)  # backup, restore, export
     return parser

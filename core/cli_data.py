@@ -170,23 +170,29 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirm_re_embed(desk: Desk, yes: bool) -> None:
-    """Replacing vectors another encoder made is the user's explicit, confirmed choice: on a
-    shared store they are every seat's, and each seat then needs this encoder."""
+def confirm_re_embed(desk: Desk, yes: bool, command: str, why: str) -> None:
+    """Replacing a workspace's vectors is the user's explicit, confirmed choice where they
+    are not this seat's alone: on a shared store every seat then needs this encoder. Asks
+    y/N on a terminal; elsewhere refuses in one line naming `command` with --yes."""
     ws = desk.ws
     if yes:
         return
-    made_by = ws.vector_encoder() or "another encoder"
     shared = (", and every seat of the shared store will need that encoder"
               if ws.path is None else "")
-    what = (f"workspace '{ws.name}' holds vectors made by {made_by}; --re-embed embeds all "
-            f"{ws.count_items()} entries again with this computer's encoder{shared}")
+    what = (f"workspace '{ws.name}' {why} all {ws.count_items()} entries again with this "
+            f"computer's encoder{shared}")
     if sys.stdin.isatty():
         if input(f"{what}. Re-embed? [y/N] ").strip().lower() in ("y", "yes"):
             return
         raise PatentDeskError("nothing was re-embedded")
-    raise PatentDeskError(f"{what}; add --yes to confirm: patent-desk embed --re-embed --yes "
+    raise PatentDeskError(f"{what}; add --yes to confirm: patent-desk {command} --yes "
                           f"--workspace {ws.name}")
+
+
+def _confirm_re_embed(desk: Desk, yes: bool) -> None:
+    made_by = desk.ws.vector_encoder() or "another encoder"
+    confirm_re_embed(desk, yes, "embed --re-embed",
+                     f"holds vectors made by {made_by}; --re-embed embeds")
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -103,7 +103,7 @@ def test_changed_weights_at_the_same_path_are_noticed(tmp_path: Path, data_home:
     found = json.loads(run_cli("search", "新型專利技術報告", "--json", home=data_home).stdout)
     assert "other weights" in found["semantic_problem"]
     assert found["results"] and all("dense" not in hit["channels"] for hit in found["results"])
-    assert run_cli("embed", "--re-embed", home=data_home).returncode == 0
+    assert run_cli("embed", "--re-embed", "--yes", home=data_home).returncode == 0
     again = json.loads(run_cli("search", "新型專利技術報告", "--json", home=data_home).stdout)
     assert again["semantic_problem"] is None
     assert any("dense" in hit["channels"] for hit in again["results"])

@@ -142,6 +142,23 @@ def test_tune_and_adapters_on_either_store(store: dict[str, str], encoder, tmp_p
         assert AdapterStore(desk.ws).active() is None
 
 
+def test_a_shared_workspaces_vectors_are_replaced_only_when_confirmed(
+        pg_url: str, data_home: Path):
+    """On a shared store the vectors are every seat's (#17 item 3): the CLI's set-encoder
+    and a switch to a symmetric adapter ask first, and without a terminal they refuse in one
+    line that says to add --yes; nothing is replaced."""
+    on_pg = {"PATENT_DESK_STORE": pg_url}
+    assert run_cli("import", str(SMALL[0]), home=data_home, env=on_pg).returncode == 0
+    before = run_cli("search", QUESTION, "--json", home=data_home, env=on_pg).stdout
+    refused = run_cli("models", "set-encoder", "/models/another-encoder", home=data_home,
+                      env=on_pg)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].endswith(
+        "every seat of the shared store will need that encoder; add --yes to confirm: "
+        "patent-desk models set-encoder /models/another-encoder --yes --workspace default")
+    assert run_cli("search", QUESTION, "--json", home=data_home, env=on_pg).stdout == before
+
+
 def test_workspaces_are_created_renamed_and_deleted(store: dict[str, str]):
     from core import workspaces
 
