@@ -191,6 +191,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     with Desk(args.workspace, ProgressPrinter()) as desk:
         options = desk.default_tune_options("symmetric" if args.symmetric else args.kind)
+        if options.train.kind != "query" and desk.ws.path is None and desk.ws.vector_dim():
+            cli_data.confirm_re_embed(desk, args.yes, "tune --kind symmetric",
+                                      "is shared by every seat; a symmetric adapter that wins "
+                                      "embeds")
         given = {k: v for k, v in (("per_angle", args.per_angle), ("negatives", args.negatives),
                                    ("max_train", args.max_train)) if v is not None}
         if args.llm_budget is not None:  # 0: no limit
@@ -308,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "every item); auto (default): symmetric when the encoder cannot read the "
                    "workspace, else query")
     p.add_argument("--symmetric", action="store_true", help="same as --kind symmetric")
+    p.add_argument("--yes", action="store_true", help="symmetric on a shared store: let a "
+                   "winning adapter re-embed every seat's vectors without asking")
     p.add_argument("--epochs", type=int, help="training epochs (default 3; 2 symmetric)")
     p.add_argument("--per-angle", type=int, help="rule-based queries per angle (default 1)")
     p.add_argument("--negatives", choices=("hard", "random", "both"),

@@ -84,9 +84,13 @@ def tune(desk: OpenDesk, options: TuneOptions | None = None, llm_angles: str = "
 
 
 def default_tune_options(desk: OpenDesk, kind: str = "auto") -> TuneOptions:
-    """What one click runs: see core.tune.loop.options_for."""
+    """What one click runs: see core.tune.loop.options_for. On a shared store 'auto' stays
+    query-side: a symmetric adapter would re-embed every seat's vectors, which is for the
+    user to choose explicitly (`tune --kind symmetric --yes`), never a default."""
     from core.tune.loop import options_for
 
+    if kind == "auto" and desk.ws.path is None:
+        kind = "query"
     if not measured.reading(desk.ws):
         desk.refresh_quality()
     ratio = measured.reading(desk.ws).get("ratio", 0.0)

@@ -157,6 +157,10 @@ def test_a_shared_workspaces_vectors_are_replaced_only_when_confirmed(
         "every seat of the shared store will need that encoder; add --yes to confirm: "
         "patent-desk models set-encoder /models/another-encoder --yes --workspace default")
     assert run_cli("search", QUESTION, "--json", home=data_home, env=on_pg).stdout == before
+    symmetric = run_cli("tune", "--kind", "symmetric", home=data_home, env=on_pg)
+    assert symmetric.returncode == 2 and "Traceback" not in symmetric.stderr
+    assert symmetric.stderr.strip().splitlines()[-1].endswith(
+        "add --yes to confirm: patent-desk tune --kind symmetric --yes --workspace default")
 
 
 def test_workspaces_are_created_renamed_and_deleted(store: dict[str, str]):
