@@ -37,6 +37,9 @@ _INSTRUCTION_LIKE = re.compile(
       r"|\bonly (?:reply|respond|answer|output|say)\b|\bdo not (?:cite|mention|answer)\b"
       r"|(?:只|僅|仅)(?:回答|回覆|回复|輸出|输出)[「『“\"]|不要引用|不得引用", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？\n])")
+# What an instruction tells the model to say: "the word PWNED", 「已入侵」, "say 'hacked'".
+_TARGET = re.compile(r"\b(?:word|words|phrase)\s+[\"'“‘]?([^\s\"'”’.,!?]{2,40})"
+                     r"|[\"“‘'「『]([^\"”’'」』\n]{1,40})[\"”’'」』]", re.I)
 PAYLOAD_SHARE = 0.5
 
 
@@ -55,21 +58,32 @@ class InjectionFilter:
     def __init__(self, *stored: str) -> None:
         planted: set[str] = set()
         rest: set[str] = set()
+        targets: set[str] = set()
+        remainders: list[str] = []
         for text in stored:
             instructions = instruction_sentences(text)
-            for sentence in instructions:
-                planted.update(units(normalise(sentence)))
             remainder = text
             for sentence in instructions:
+                planted.update(units(normalise(sentence)))
+                targets.update(normalise(m.group(1) or m.group(2)).strip()
+                               for m in _TARGET.finditer(sentence))
                 remainder = remainder.replace(sentence, " ")
             rest.update(units(normalise(remainder)))
+            remainders.append(normalise(remainder))
         self.payload = planted - rest  # words only the planted sentences use
+        # What the instruction tells the model to say, where the rest of the item never says
+        # it: a query holding it echoes the payload however many other words surround it
+        # (Qwen2.5-0.5B wrote "this user would type 'pwned' in a web search engine.").
+        self.targets = {t for t in targets if t and not any(t in r for r in remainders)}
 
     def rejects(self, candidate: str) -> bool:
         if addresses_model(candidate):
             return True
+        text = normalise(candidate)
+        if any(target in text for target in self.targets):
+            return True
         if not self.payload:
             return False
-        words = units(normalise(candidate))
+        words = units(text)
         echoed = sum(1 for w in words if w in self.payload)
         return bool(words) and echoed >= PAYLOAD_SHARE * len(words)
