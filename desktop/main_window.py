@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self.desk: Desk | None = None
         self.workspace = workspace
+        self._fallback: str | None = None  # reopened when opening another one fails
+        self._refused: str | None = None  # that failure, shown once the fallback is open
         self.log_dir = paths.data_home() / "logs"  # desktop.app sets the one logging uses
         self.import_wizard: ImportWizard | None = None
         self.jobs = JobRunner(self)
@@ -198,6 +200,8 @@ class MainWindow(QMainWindow):
 
     # -- workspace --------------------------------------------------------------------------
     def open_workspace(self, name: str) -> None:
+        # A workspace that cannot be opened must not cost the user the one they had open.
+        self._fallback = self.workspace if self.desk and self.workspace != name else None
         self.close_workspace()
         self.workspace = name
         self.setWindowTitle(f"Patent Desk — {name}")
@@ -228,14 +232,22 @@ class MainWindow(QMainWindow):
             return
         self.desk = desk
         self.switcher.refresh()  # a first launch has just created the workspace's file
-        self.show_status(self.tr("{n} items in workspace '{name}'").format(
-            n=desk.ws.count_items(), name=desk.ws.name))
+        if self._refused:  # back in the previous workspace: the refusal stays in view
+            self.show_status(self._refused)
+            self._refused = None
+        else:
+            self.show_status(self.tr("{n} items in workspace '{name}'").format(
+                n=desk.ws.count_items(), name=desk.ws.name))
         self.desk_changed.emit(desk)
         self.start_fill()
 
     def _open_failed(self, message: str) -> None:
         self.hide_progress()
         self.show_error(message)
+        fallback, self._fallback = self._fallback, None
+        if fallback:
+            self._refused = message
+            self.open_workspace(fallback)
 
     def start_fill(self) -> None:
         """Fill the missing vectors in the background (desktop.semantic_fill)."""

@@ -248,3 +248,15 @@ def test_a_workspace_that_cannot_be_opened_can_still_be_left(qtbot, data_home: P
     wait_idle(qtbot, window)
     assert window.windowTitle() == "Patent Desk — fresh"
     window.close()
+
+
+def test_a_workspace_that_is_refused_leaves_the_open_one_in_use(qtbot, data_home: Path):
+    window = open_window(qtbot, "office")
+    broken = data_home / "workspaces" / "broken.sqlite"
+    broken.write_bytes(b"this is not a database" * 100)
+    window.open_workspace("broken")
+    qtbot.waitUntil(lambda: window.desk is not None and not window.jobs.busy(), timeout=60_000)
+    assert window.desk.ws.name == "office" and window.workspace == "office"
+    assert "cannot open workspace file" in window.status.text()
+    assert window.windowTitle() == "Patent Desk — office"
+    window.close()
