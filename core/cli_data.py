@@ -108,27 +108,29 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate_store(args: argparse.Namespace) -> int:
+    from core.store import SQLITE, exists
+    from core.store import open as open_store
     from core.store.postgres import safe_url, store_url
-    from core.store.transfer import copy_workspace, exists_in, open_in
+    from core.store.transfer import copy_workspace
 
-    source_store = store_url() if args.source is None else _store_arg(args.source)
+    source_store = (store_url() or SQLITE) if args.source is None else _store_arg(args.source)
     target_store = _store_arg(args.to)
     if source_store == target_store:
         raise WorkspaceError("--to names the store the workspace is already in; name the "
                              "other one (sqlite, or a postgresql:// address)")
-    if not exists_in(source_store, args.workspace):  # opening would create it
-        raise WorkspaceError(f"there is no workspace '{args.workspace}' in "
-                             f"{safe_url(source_store) if source_store else 'this computer'}"
-                             "; see: patent-desk workspaces")
-    with open_in(source_store, args.workspace) as source:
+    if not exists(args.workspace, source_store):  # opening would create it
+        where = "this computer" if source_store == SQLITE else safe_url(source_store)
+        raise WorkspaceError(f"there is no workspace '{args.workspace}' in {where}; see: "
+                             "patent-desk workspaces")
+    with open_store(args.workspace, source_store) as source:
         if not source.count_items():
             raise WorkspaceError(f"workspace '{args.workspace}' in {source.location} is "
                                  "empty; nothing to copy")
-        with open_in(target_store, args.workspace) as target:
+        with open_store(args.workspace, target_store) as target:
             items = copy_workspace(source, target, _progress)
             where = target.location
     log().info("migrate-store of workspace %s: %d items to %s", args.workspace, items,
-               safe_url(target_store) if target_store else "sqlite")
+               SQLITE if target_store == SQLITE else safe_url(target_store))
     if args.json:
         print(json.dumps({"workspace": args.workspace, "items": items, "to": where}))
     else:
@@ -136,10 +138,12 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store_arg(value: str) -> str | None:
+def _store_arg(value: str) -> str:
+    """A --to/--from value: 'sqlite' (this computer's files) or a postgresql:// address."""
+    from core.store import SQLITE
     from core.store.postgres import check_url
 
-    return None if value == "sqlite" else check_url(value, "or name 'sqlite'")
+    return SQLITE if value == SQLITE else check_url(value, "or name 'sqlite'")
 
 
 def _progress(stage: str, done: int, total: int) -> None:

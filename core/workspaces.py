@@ -13,8 +13,7 @@ from pathlib import Path
 
 from core import paths
 from core.errors import WorkspaceError
-from core.store import known_files, list_workspaces, open_workspace, postgres
-from core.store.transfer import exists_in
+from core.store import exists, known_files, list_workspaces, open_workspace, postgres
 
 __all__ = ["check_new_name", "create_workspace", "delete_workspace", "list_workspaces",
            "rename_workspace", "workspace_exists"]
@@ -28,7 +27,7 @@ def _files(name: str) -> list[Path]:
 
 
 def workspace_exists(name: str) -> bool:
-    return exists_in(postgres.store_url(), name)
+    return exists(name)
 
 
 def _require(name: str) -> None:

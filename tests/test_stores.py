@@ -221,11 +221,12 @@ def test_a_seats_llm_choices_stay_on_that_seat(pg_url: str, data_home: Path, tmp
     workspace moved to the shared store keeps them for the seat that moved it, and neither
     the shared tables nor any other seat receive them (#17)."""
     from core import workspaces
+    from core.store import SQLITE
+    from core.store import open as open_store
     from core.store.seat import MACHINE_SETTINGS
-    from core.store.transfer import open_in
 
     assert run_cli("import", str(SMALL[0]), home=data_home).returncode == 0
-    with open_in(None, "default") as ws:
+    with open_store("default", SQLITE) as ws:
         ws.set_setting("llm.url", "http://10.0.0.9:8080/v1")
         ws.set_setting("llm.n_threads", 6)
     assert run_cli("migrate-store", "--to", pg_url, home=data_home).returncode == 0
@@ -243,14 +244,14 @@ def test_a_seats_llm_choices_stay_on_that_seat(pg_url: str, data_home: Path, tmp
     assert "models.encoder" not in MACHINE_SETTINGS  # the workspace's encoder stays shared
 
     monkeypatch.setenv("PATENT_DESK_HOME", str(seat_b))  # seat B chooses its own server
-    with open_in(pg_url, "default") as ws:
+    with open_store("default", pg_url) as ws:
         ws.set_setting("llm.url", "http://127.0.0.1:9/v1")
         assert ws.get_setting("llm.n_threads") is None
     assert llm_server(data_home) == "http://10.0.0.9:8080/v1"
     assert not _shared_settings(pg_url, "default") & set(MACHINE_SETTINGS)
     back = run_cli("migrate-store", "--to", "sqlite", home=seat_b, env=on_pg)
     assert back.returncode == 0, back.stderr
-    with open_in(None, "default") as ws:  # seat B's own file: B's choice, none of A's
+    with open_store("default", SQLITE) as ws:  # seat B's own file: B's choice, none of A's
         assert ws.get_setting("llm.url") == "http://127.0.0.1:9/v1"
         assert ws.get_setting("llm.n_threads") is None
 
@@ -258,11 +259,33 @@ def test_a_seats_llm_choices_stay_on_that_seat(pg_url: str, data_home: Path, tmp
     monkeypatch.setenv("PATENT_DESK_STORE", pg_url)
     workspaces.rename_workspace("default", "office")  # a rename keeps this seat's choices
     assert llm_server(data_home) is None  # ("default" is a new, empty workspace now)
-    with open_in(pg_url, "office") as ws:
+    with open_store("office", pg_url) as ws:
         assert ws.get_setting("llm.url") == "http://10.0.0.9:8080/v1"
     workspaces.delete_workspace("office")
-    with open_in(pg_url, "office") as ws:  # a workspace made again under the name starts clean
+    with open_store("office", pg_url) as ws:  # a workspace made again under the name starts clean
         assert ws.get_setting("llm.url") is None
+
+
+def test_store_open_picks_the_shared_store_by_address(pg_url: str, data_home: Path,
+                                                       monkeypatch: pytest.MonkeyPatch):
+    """core.store.open with a postgresql:// address, or with that store in use, opens the
+    workspace's schema there; 'sqlite' still opens this computer's file of the name."""
+    from core import store
+    from core.store.postgres import PgWorkspace
+
+    monkeypatch.delenv("PATENT_DESK_STORE", raising=False)
+    with store.open("office", pg_url) as ws:
+        assert isinstance(ws, PgWorkspace) and isinstance(ws, store.WorkspaceStore)
+        assert ws.path is None and "patent_desk:office" in ws.location
+        ws.set_setting("x", 1)
+    assert store.exists("office", pg_url) and store.names(pg_url) == ["office"]
+    assert not store.exists("office") and store.names() == []  # the files: none there
+    monkeypatch.setenv("PATENT_DESK_STORE", pg_url)
+    with store.open("office") as ws:
+        assert isinstance(ws, PgWorkspace) and ws.get_setting("x") == 1
+    with store.open("office", store.SQLITE) as ws:
+        assert ws.path == data_home / "workspaces" / "office.sqlite"
+        assert ws.get_setting("x") is None
 
 
 def test_an_unreachable_store_is_one_line(data_home: Path):

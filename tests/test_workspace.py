@@ -23,6 +23,41 @@ def test_data_lives_under_patent_desk_home(data_home: Path):
         assert ws.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
+def test_store_open_picks_this_computers_files_by_name_or_path(data_home: Path,
+                                                              tmp_path: Path, monkeypatch):
+    """core.store.open, the one place that picks the backend: a name in the store in use
+    (here the files), a name in the files whatever store is in use ('sqlite', as
+    `migrate-store --to` spells it), or a file's path, which is always a SQLite file."""
+    from core import store
+
+    monkeypatch.delenv("PATENT_DESK_STORE", raising=False)
+    alpha = data_home / "workspaces" / "alpha.sqlite"
+    with store.open("alpha") as ws:
+        assert isinstance(ws, store.WorkspaceStore)
+        assert (ws.path, ws.name, ws.location) == (alpha, "alpha", str(alpha))
+        ws.set_setting("x", 1)
+    elsewhere = tmp_path / "usb" / "firm.sqlite"
+    elsewhere.parent.mkdir()
+    for name in (elsewhere, str(elsewhere)):
+        with store.open(name) as ws:
+            assert (ws.path, ws.name) == (elsewhere, "firm")
+    assert store.names() == ["alpha"] and store.exists("alpha") and not store.exists("firm")
+
+    # With a shared store in use (unreachable here: nothing below may connect to it).
+    monkeypatch.setenv("PATENT_DESK_STORE", "postgresql://nobody@127.0.0.1:9/none")
+    with store.open("alpha", store.SQLITE) as ws:
+        assert ws.path == alpha and ws.get_setting("x") == 1
+    with store.open(alpha) as ws:
+        assert ws.path == alpha
+    assert store.names(store.SQLITE) == ["alpha"] and store.exists("alpha", store.SQLITE)
+    with pytest.raises(WorkspaceError, match="cannot reach the PostgreSQL store"):
+        store.open("alpha")
+    with pytest.raises(WorkspaceError, match="is a workspace file"):
+        store.open(elsewhere, "postgresql://nobody@127.0.0.1:9/none")
+    with pytest.raises(WorkspaceError, match="must start with postgresql://"):
+        store.open("alpha", "mysql://x")
+
+
 def test_reopening_runs_no_migration_twice(data_home: Path):
     with open_workspace("beta") as ws:
         ws.set_setting("x", [1, "二"])

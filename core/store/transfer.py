@@ -8,7 +8,7 @@ rebuilt in the target's own form. One transaction: a failed copy leaves no half 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlean as sqlite3
 
@@ -16,11 +16,15 @@ from core import paths
 from core.errors import InputError, WorkspaceError
 from core.progress import Progress
 from core.records import NewItem
+from core.store.backend import SQLITE
+from core.store.backend import open as open_store
 from core.store.backup import check_backup_file, copy_database, copy_pages, default_target
 from core.store.derived import rebuild_derived
 from core.store.failures import busy_timeout, explain
 from core.store.seat import MACHINE_SETTINGS
-from core.store.workspace import Workspace
+
+if TYPE_CHECKING:
+    from core.store.protocol import WorkspaceStore
 
 _ITEMS = ("id, question, answer, category, question_key, content_hash, source_file, source_row,"
           " extra, imported_at, updated_at")
@@ -35,25 +39,7 @@ _TABLES = {
 _BATCH = 1000
 
 
-def open_in(store: str | None, name: str) -> Workspace:
-    """Workspace `name` in a given store: a postgresql:// address, or None for the SQLite
-    files of the data folder (whatever PATENT_DESK_STORE says)."""
-    if store:
-        from core.store.postgres import PgWorkspace
-
-        return PgWorkspace(store, paths.check_workspace_name(name))
-    return Workspace(paths.workspace_path(name), name)
-
-
-def exists_in(store: str | None, name: str) -> bool:
-    if store:
-        from core.store.postgres import list_names
-
-        return name in list_names(store)
-    return paths.workspace_path(name).exists()
-
-
-def copy_workspace(source: Workspace, target: Workspace,
+def copy_workspace(source: WorkspaceStore, target: WorkspaceStore,
                    progress: Progress | None = None) -> int:
     """Copy everything of `source` into the empty `target`; returns the number of items."""
     if target.count_items():
@@ -107,23 +93,6 @@ def _marks(columns: str) -> str:
     return ",".join("?" * len(columns.split(",")))
 
 
-def open_workspace(name: str) -> Workspace:
-    """The workspace `name` in the store in use: a SQLite file in the data folder, or a
-    schema of the shared PostgreSQL store (core.store.postgres)."""
-    from core.store.postgres import store_url
-
-    return open_in(store_url(), name)
-
-
-def list_workspaces() -> list[str]:
-    from core.store.postgres import list_names, store_url
-
-    url = store_url()
-    if url:
-        return list_names(url)
-    return sorted(p.stem for p in paths.workspaces_dir().glob("*.sqlite"))
-
-
 def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None, list[str]]:
     """Replace workspace `name` with the backup `file`; returns (items, where the replaced
     state was saved or None when the workspace did not exist, the backup's machine settings
@@ -138,7 +107,7 @@ def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None, li
     if target.exists():
         saved = default_target(name, "before-restore")
         copy_database(target, saved)
-        machine = _machine_settings(target, name)
+        machine = _machine_settings(name)
     src = dst = None
     try:
         src = sqlite3.connect(str(source), timeout=busy_timeout())
@@ -150,20 +119,20 @@ def restore_workspace(file: str | Path, name: str) -> tuple[int, Path | None, li
         for conn in (src, dst):
             if conn is not None:
                 conn.close()
-    with Workspace(target, name) as ws:  # WAL mode again, and an older format is upgraded
+    with open_store(name, SQLITE) as ws:  # WAL mode again, and an older format is upgraded
         not_taken = _adopt(ws, machine)
     return items, saved, not_taken
 
 
-def _machine_settings(target: Path, name: str) -> dict[str, Any]:
+def _machine_settings(name: str) -> dict[str, Any]:
     try:
-        with Workspace(target, name) as ws:
+        with open_store(name, SQLITE) as ws:
             return {k: v for k in MACHINE_SETTINGS if (v := ws.get_setting(k)) is not None}
     except Exception:  # noqa: BLE001 - a damaged workspace is what restores are for
         return {}
 
 
-def _adopt(ws: Workspace, machine: dict[str, Any]) -> list[str]:
+def _adopt(ws: WorkspaceStore, machine: dict[str, Any]) -> list[str]:
     """Make a restored file this computer's: its lexical index rebuilt from the items, its
     vectors dropped (the fill embeds them here), and this computer's LLM and model settings
     kept. Returns the backup's settings that were not taken."""
