@@ -15,7 +15,7 @@ from core.models.catalogue import ENCODERS
 from core.models.encoder import Encoder
 from core.models.light import LightEncoder
 from core.models.registry import BUNDLED_PREFIX, ModelSource
-from core.store import Workspace
+from core.store import WorkspaceStore
 from core.store.tuning import AdapterInfo, AdapterStore
 from core.tune.adapters import attach_stored, light_encoder
 
@@ -25,7 +25,7 @@ LIGHT_FILL_MAX = 2000
 
 
 class EncoderChoice:
-    def __init__(self, ws: Workspace, encoder: Encoder | None = None,
+    def __init__(self, ws: WorkspaceStore, encoder: Encoder | None = None,
                  on_load: Callable[[], None] | None = None) -> None:
         """`encoder`: an already loaded one to share (it must be the workspace's)."""
         self.ws = ws

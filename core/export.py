@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from core.errors import InputError, WorkspaceError
-from core.store import Workspace
+from core.store import WorkspaceStore
 from core.store.failures import full_message
 
 COLUMNS = ("question", "answer", "category", "source_file", "source_row")
@@ -29,13 +29,13 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 
-def _rows(ws: Workspace) -> Iterator[list[str]]:
+def _rows(ws: WorkspaceStore) -> Iterator[list[str]]:
     for item in ws.iter_items():
         yield [safe_cell(v) for v in (item.question, item.answer, item.category,
                                       item.source_file, item.source_row)]
 
 
-def _write_csv(ws: Workspace, tmp: Path) -> int:
+def _write_csv(ws: WorkspaceStore, tmp: Path) -> int:
     count = 0
     # UTF-8 with a BOM: Excel then reads the Chinese text correctly.
     with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
@@ -47,7 +47,7 @@ def _write_csv(ws: Workspace, tmp: Path) -> int:
     return count
 
 
-def _write_xlsx(ws: Workspace, tmp: Path) -> int:
+def _write_xlsx(ws: WorkspaceStore, tmp: Path) -> int:
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -63,7 +63,7 @@ def _write_xlsx(ws: Workspace, tmp: Path) -> int:
     return count
 
 
-def export_items(ws: Workspace, path: str | Path) -> int:
+def export_items(ws: WorkspaceStore, path: str | Path) -> int:
     """Write every item of `ws` to `path` (.csv or .xlsx, by suffix); return how many.
 
     Columns: question, answer, category, source_file, source_row."""

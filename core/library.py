@@ -15,7 +15,7 @@ from core.errors import InputError
 from core.ingest import question_key
 from core.records import Item, NewItem, document_text
 from core.retrieve import LEXICAL_WEIGHTS
-from core.store import ItemChange, Workspace
+from core.store import ItemChange, WorkspaceStore
 from core.text import clean, token_runs
 
 MANUAL_SOURCE = ""  # source_file of items typed in by hand (no spreadsheet behind them)
@@ -37,7 +37,7 @@ def filter_parts(text: str) -> list[tuple[list[str], bool]]:
             for n, run in enumerate(runs)]
 
 
-def item_ids(ws: Workspace, category: str | None = None, text_filter: str = "") -> list[int]:
+def item_ids(ws: WorkspaceStore, category: str | None = None, text_filter: str = "") -> list[int]:
     """The ids to show, in display order: best lexical match first when filtering by text,
     else by id (import order). `category` None: all; '' : items without a category."""
     parts = filter_parts(text_filter)
@@ -50,19 +50,19 @@ def item_ids(ws: Workspace, category: str | None = None, text_filter: str = "") 
     return [i for i in ranked if i in keep]
 
 
-def get_items(ws: Workspace, ids: Sequence[int]) -> list[Item]:
+def get_items(ws: WorkspaceStore, ids: Sequence[int]) -> list[Item]:
     """One page of items, in the order of `ids`."""
     return ws.get_items(ids)
 
 
-def list_items(ws: Workspace, offset: int, limit: int, category: str | None = None,
+def list_items(ws: WorkspaceStore, offset: int, limit: int, category: str | None = None,
                text_filter: str = "") -> list[Item]:
     """A page of the filtered list (for callers that do not keep the id list)."""
     ids = item_ids(ws, category, text_filter)
     return ws.get_items(ids[max(offset, 0): max(offset, 0) + max(limit, 0)])
 
 
-def categories(ws: Workspace) -> list[tuple[str, int]]:
+def categories(ws: WorkspaceStore) -> list[tuple[str, int]]:
     """(category, number of items), by name; '' is the items without a category."""
     return ws.category_counts()
 
@@ -76,7 +76,7 @@ def _checked(question: str, answer: str, category: str) -> tuple[str, str, str]:
     return question, answer.replace("\r\n", "\n"), category
 
 
-def _store(ws: Workspace, item: NewItem, item_id: int | None, text_changed: bool) -> Item:
+def _store(ws: WorkspaceStore, item: NewItem, item_id: int | None, text_changed: bool) -> Item:
     key = question_key(item.question)
     other = ws.item_id_for_question(key)
     if other is not None and other != item_id:
@@ -88,14 +88,14 @@ def _store(ws: Workspace, item: NewItem, item_id: int | None, text_changed: bool
     return ws.get_items([stored_id])[0]
 
 
-def add_item(ws: Workspace, question: str, answer: str, category: str = "") -> Item:
+def add_item(ws: WorkspaceStore, question: str, answer: str, category: str = "") -> Item:
     """Add an item typed in by hand: searchable lexically at once, semantically once the
     fill has embedded it."""
     question, answer, category = _checked(question, answer, category)
     return _store(ws, NewItem(question, answer, category, MANUAL_SOURCE), None, False)
 
 
-def update_item(ws: Workspace, item_id: int, question: str, answer: str,
+def update_item(ws: WorkspaceStore, item_id: int, question: str, answer: str,
                 category: str = "") -> Item:
     """Change an item's text; it is re-indexed, and its vector is dropped when the embedded
     text changed. Where it came from (file, row, import time) is kept."""
@@ -111,7 +111,7 @@ def update_item(ws: Workspace, item_id: int, question: str, answer: str,
     return _store(ws, item, item_id, not same_text)
 
 
-def delete_items(ws: Workspace, ids: Sequence[int]) -> int:
+def delete_items(ws: WorkspaceStore, ids: Sequence[int]) -> int:
     """Delete items (with their index rows and synthetic queries); returns how many."""
     existing = [it.id for it in ws.get_items(list(dict.fromkeys(ids)))]
     with ws.transaction():

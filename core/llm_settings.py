@@ -9,7 +9,7 @@ from core.errors import PatentDeskError
 from core.models import ModelSource, llm_source
 from core.models.llm import LocalLLM
 from core.models.remote_llm import URL_ENV, RemoteLLM
-from core.store import Workspace
+from core.store import WorkspaceStore
 
 LLM = LocalLLM | RemoteLLM
 
@@ -17,13 +17,13 @@ CTX_DEFAULT = 4096
 CTX_RANGE = (1024, 32768)  # below ~1k tokens not even one source fits beside the reply
 
 
-def options(ws: Workspace) -> dict[str, int]:
+def options(ws: WorkspaceStore) -> dict[str, int]:
     """The LLM's context size and threads (0 = all cores)."""
     return {"n_ctx": int(ws.get_setting("llm.n_ctx") or CTX_DEFAULT),
             "n_threads": int(ws.get_setting("llm.n_threads") or 0)}
 
 
-def set_options(ws: Workspace, n_ctx: int, n_threads: int) -> None:
+def set_options(ws: WorkspaceStore, n_ctx: int, n_threads: int) -> None:
     low, high = CTX_RANGE
     if not low <= n_ctx <= high:
         raise PatentDeskError(f"context size must be {low} to {high} tokens, not {n_ctx}")
@@ -33,18 +33,18 @@ def set_options(ws: Workspace, n_ctx: int, n_threads: int) -> None:
     ws.set_setting("llm.n_threads", n_threads)
 
 
-def url(ws: Workspace) -> str | None:
+def url(ws: WorkspaceStore) -> str | None:
     """The OpenAI-compatible server answering for this workspace, or None for the model on
     this computer: PATENT_DESK_LLM_URL wins over the workspace's setting."""
     return os.environ.get(URL_ENV) or ws.get_setting("llm.url") or None
 
 
-def load_local(ws: Workspace, source: ModelSource) -> LocalLLM:
+def load_local(ws: WorkspaceStore, source: ModelSource) -> LocalLLM:
     chosen = options(ws)
     return LocalLLM(source, n_ctx=chosen["n_ctx"], n_threads=chosen["n_threads"] or None)
 
 
-def load(ws: Workspace) -> LLM:
+def load(ws: WorkspaceStore) -> LLM:
     """The workspace's LLM: its server, or its local model (loaded, so checked)."""
     server = url(ws)
     if server:
@@ -52,7 +52,7 @@ def load(ws: Workspace) -> LLM:
     return load_local(ws, llm_source(ws.get_setting("models.llm")))
 
 
-def set_url(ws: Workspace, server: str | None) -> RemoteLLM | None:
+def set_url(ws: WorkspaceStore, server: str | None) -> RemoteLLM | None:
     """Use the server at `server` (reached first: an unreachable one is refused and the
     setting stays as it was), or with None the model on this computer again."""
     if not server:

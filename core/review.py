@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import sqlean as sqlite3
 
 from core.errors import PatentDeskError
-from core.store import Workspace
+from core.store import WorkspaceStore
 from core.store.tuning import AdapterStore, QueryStore, StoredQuery
 
 STATUSES = ("generated", "accepted", "edited", "rejected")
@@ -40,7 +40,7 @@ class AdapterRow:
     heldout: dict  # the same with this adapter
 
 
-def query_rows(ws: Workspace, angle: str | None = None) -> list[ReviewRow]:
+def query_rows(ws: WorkspaceStore, angle: str | None = None) -> list[ReviewRow]:
     """Every synthetic query, rejected ones included (a rejection can be undone)."""
     queries = QueryStore(ws).list(STATUSES, angle=angle)
     ids = list(dict.fromkeys(q.item_id for q in queries))
@@ -48,11 +48,11 @@ def query_rows(ws: Workspace, angle: str | None = None) -> list[ReviewRow]:
     return [ReviewRow(q, questions.get(q.item_id, "")) for q in queries]
 
 
-def angles(ws: Workspace) -> list[str]:
+def angles(ws: WorkspaceStore) -> list[str]:
     return sorted({q.angle for q in QueryStore(ws).list(STATUSES)})
 
 
-def review_query(ws: Workspace, query: StoredQuery, status: str,
+def review_query(ws: WorkspaceStore, query: StoredQuery, status: str,
                  text: str | None = None) -> StoredQuery:
     """Accept or reject a query, or (text given) replace its text; returns it as now stored."""
     store = QueryStore(ws)
@@ -74,7 +74,7 @@ def review_query(ws: Workspace, query: StoredQuery, status: str,
     return replace(query, status=status)
 
 
-def adapter_rows(ws: Workspace) -> list[AdapterRow]:
+def adapter_rows(ws: WorkspaceStore) -> list[AdapterRow]:
     """The adapter history, newest first, with each one's held-out hybrid metrics."""
     rows = []
     for info in reversed(AdapterStore(ws).list()):

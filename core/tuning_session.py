@@ -21,7 +21,7 @@ from core.models.remote_llm import RemoteLLM
 from core.progress import Progress
 from core.records import document_text
 from core.retrieve import Retriever
-from core.store import Workspace, measured
+from core.store import WorkspaceStore, measured
 from core.store.tuning import AdapterStore
 from core.tune.adapters import activate, stored
 from core.tune.dataset import llm_fits
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class OpenDesk(Protocol):
-    ws: Workspace
+    ws: WorkspaceStore
     progress: Progress | None
     cancel: threading.Event | None
 

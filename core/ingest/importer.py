@@ -13,7 +13,7 @@ from core.errors import Cancelled
 from core.ingest import parse_file, question_key
 from core.progress import Progress
 from core.records import ImportReport
-from core.store import ItemChange, Workspace
+from core.store import ItemChange, WorkspaceStore
 
 
 def _rebase(changes: list[ItemChange], stored: dict[str, tuple[int, str]]
@@ -30,7 +30,7 @@ def _rebase(changes: list[ItemChange], stored: dict[str, tuple[int, str]]
 
 
 def import_file(
-    ws: Workspace,
+    ws: WorkspaceStore,
     path: str | Path,
     columns: tuple[str | None, str | None, str | None] = (None, None, None),
     progress: Progress | None = None,

@@ -6,7 +6,10 @@ item, a vector can place an item anywhere. Such a file's derived data is rebuilt
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.store.protocol import WorkspaceStore
 
 FUSION = "fusion"
 RELEVANCE = "relevance"
@@ -14,9 +17,9 @@ READING = "encoder.unknown_ratio"
 MEASURED_SETTINGS = (FUSION, RELEVANCE, READING)
 
 
-def rebuild_derived(ws: Any) -> None:
+def rebuild_derived(ws: WorkspaceStore) -> None:
     """Index every item afresh, forget the vectors (the fill embeds them here) and what was
-    measured on them; call inside ws.transaction(). `ws`: a core.store Workspace."""
+    measured on them; call inside ws.transaction()."""
     ws.rebuild_lexical_index()
     ws.drop_vectors()
     for key in MEASURED_SETTINGS:

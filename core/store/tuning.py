@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.store.workspace import Workspace, now
+from core.store.protocol import WorkspaceStore
+from core.store.workspace import now
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ _QUERY_COLS = "id, item_id, text, angle, source, model, status, split"
 
 
 class QueryStore:
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: WorkspaceStore) -> None:
         self.ws, self.db = ws, ws.db
 
     def add(self, rows: Iterable[tuple[int, str, str, str, str, str, str]]) -> int:
@@ -101,7 +102,7 @@ class QueryStore:
 
 
 class AdapterStore:
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: WorkspaceStore) -> None:
         self.ws, self.db = ws, ws.db
 
     def _info(self, row: Sequence) -> AdapterInfo:

@@ -8,7 +8,7 @@ from core.errors import PatentDeskError
 from core.models.encoder import AdapterSpec, Encoder
 from core.models.light import LightEncoder, Unsupported
 from core.models.registry import ModelSource
-from core.store import Workspace, measured
+from core.store import WorkspaceStore, measured
 from core.store.tuning import AdapterInfo, AdapterStore
 
 
@@ -24,19 +24,19 @@ def load_weights(blob: bytes) -> dict[str, Any]:
     return load(blob)
 
 
-def stored(ws: Workspace, info: AdapterInfo) -> tuple[AdapterSpec, dict[str, Any]]:
+def stored(ws: WorkspaceStore, info: AdapterInfo) -> tuple[AdapterSpec, dict[str, Any]]:
     """A stored adapter's spec and weights (from the workspace file), for Encoder.using."""
     spec = AdapterSpec(info.kind, info.config["lora"], info.id,
                        tuple(info.config.get("vocab", ())))
     return spec, load_weights(AdapterStore(ws).weights(info.id))
 
 
-def attach_stored(encoder: Encoder, ws: Workspace, info: AdapterInfo) -> None:
+def attach_stored(encoder: Encoder, ws: WorkspaceStore, info: AdapterInfo) -> None:
     """Put a stored adapter on the encoder, to stay: the workspace's active one."""
     encoder.attach_adapter(*stored(ws, info))
 
 
-def light_encoder(ws: Workspace, source: ModelSource, info: AdapterInfo | None
+def light_encoder(ws: WorkspaceStore, source: ModelSource, info: AdapterInfo | None
                   ) -> LightEncoder | None:
     """The numpy engine for the encoder with the active adapter merged in, or None where only
     the full Encoder can run them (another architecture, an adapter that taught characters)."""
@@ -53,11 +53,11 @@ def light_encoder(ws: Workspace, source: ModelSource, info: AdapterInfo | None
         return None
 
 
-def list_adapters(ws: Workspace) -> list[AdapterInfo]:
+def list_adapters(ws: WorkspaceStore) -> list[AdapterInfo]:
     return AdapterStore(ws).list()
 
 
-def activate(ws: Workspace, adapter_id: int | None) -> AdapterInfo | None:
+def activate(ws: WorkspaceStore, adapter_id: int | None) -> AdapterInfo | None:
     """Make one adapter (or, with None, none) active, in one transaction.
 
     Symmetric adapters change the item vectors; the caller re-embeds (Desk.ensure_vectors)."""

@@ -17,7 +17,7 @@ from core.models.llm import LocalLLM
 from core.models.registry import ModelSource
 from core.progress import Progress
 from core.records import Item
-from core.store import Workspace
+from core.store import WorkspaceStore
 from core.store.tuning import QueryStore
 from core.text import language_of
 
@@ -64,7 +64,7 @@ def llm_order(item_id: int) -> bytes:
     return hashlib.sha256(f"llm-order\x00{item_id}".encode()).digest()
 
 
-def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None,
+def build_queries(ws: WorkspaceStore, per_angle: int = 2, llm: LocalLLM | None = None,
                   llm_k: int = 3, roles: Sequence[str] | None = None, heldout: float = 0.1,
                   progress: Progress | None = None, cancel: threading.Event | None = None,
                   seed: int = 13, llm_budget_s: float | None = None) -> QueryReport:
@@ -158,7 +158,7 @@ def build_queries(ws: Workspace, per_angle: int = 2, llm: LocalLLM | None = None
     return report
 
 
-def llm_fits(source: ModelSource, ws: Workspace) -> str | None:
+def llm_fits(source: ModelSource, ws: WorkspaceStore) -> str | None:
     """Why this LLM should not write this workspace's queries, or None when it may."""
     items = ws.get_items(ws.item_ids()[:200])
     language = language_of(" ".join(it.question for it in items))

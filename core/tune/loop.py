@@ -25,7 +25,7 @@ from core.models.vocab import free_slots, unknown_characters
 from core.progress import Progress
 from core.records import document_text
 from core.retrieve import Retriever
-from core.store import Workspace, measured
+from core.store import WorkspaceStore, measured
 from core.store.tuning import AdapterStore, QueryStore, StoredQuery
 from core.tune.adapters import dump_weights, stored
 from core.tune.dataset import QueryReport, build_queries
@@ -129,7 +129,7 @@ def _vocabulary(encoder: Encoder, items: list, config: TrainConfig) -> list[str]
                               len(free_slots(tokenizer)))
 
 
-def run_tune(ws: Workspace, encoder: Encoder, options: TuneOptions,
+def run_tune(ws: WorkspaceStore, encoder: Encoder, options: TuneOptions,
              llm: LocalLLM | None = None, progress: Progress | None = None,
              cancel: threading.Event | None = None) -> TuneReport:
     timings: dict[str, float] = {}

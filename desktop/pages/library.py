@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from core import library
 from core.desk import Desk
 from core.records import Item
-from core.store import Workspace
+from core.store import WorkspaceStore
 from desktop import plain_text
 from desktop.item_editor import ItemEditor
 from desktop.jobs import JobContext, bind
@@ -48,13 +48,13 @@ class ItemTableModel(QAbstractTableModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self.ws: Workspace | None = None
+        self.ws: WorkspaceStore | None = None
         self.ids: list[int] = []
         self.pages: OrderedDict[int, dict[int, Item]] = OrderedDict()
         self.headers = [self.tr("ID"), self.tr("Question"), self.tr("Answer"),
                         self.tr("Category"), self.tr("Source")]
 
-    def load(self, ws: Workspace | None, category: str | None = None, text: str = "") -> None:
+    def load(self, ws: WorkspaceStore | None, category: str | None = None, text: str = "") -> None:
         self.beginResetModel()
         self.ws = ws
         self.ids = library.item_ids(ws, category, text) if ws is not None else []

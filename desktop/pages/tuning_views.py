@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from core.errors import PatentDeskError
 from core.review import ReviewRow, review_query
-from core.store import Workspace
+from core.store import WorkspaceStore
 
 RETRIEVERS = ("lexical", "dense", "hybrid")
 METRICS = (("hit@1", "Hit@1"), ("hit@10", "Hit@10"), ("mrr@10", "MRR@10"))
@@ -84,12 +84,12 @@ class QueryTableModel(QAbstractTableModel):
         self.statuses = {"generated": self.tr("generated"), "accepted": self.tr("accepted"),
                          "edited": self.tr("edited"), "rejected": self.tr("rejected")}
         self.rows: list[ReviewRow] = []
-        self.ws: Workspace | None = None
+        self.ws: WorkspaceStore | None = None
         self.on_error = on_error
         # While a job runs (tuning reads these queries), review edits wait: the page sets this.
         self.read_only = False
 
-    def load(self, ws: Workspace | None, rows: list[ReviewRow]) -> None:
+    def load(self, ws: WorkspaceStore | None, rows: list[ReviewRow]) -> None:
         self.beginResetModel()
         self.ws, self.rows = ws, rows
         self.endResetModel()
