@@ -122,3 +122,72 @@ def test_ruff_is_clean():
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+# The two backends of a workspace (core.store.protocol.WorkspaceStore) and the one module
+# that picks between them.
+BACKENDS = ("core.store.workspace", "core.store.postgres")
+PICKER = "core.store.backend"
+
+
+def _module_of(name: str, modules: dict[str, Path]) -> str:
+    while name and name not in modules:  # `from core.x import f` -> core.x
+        name = name.rpartition(".")[0]
+    return name
+
+
+def test_only_core_store_backend_picks_a_backend():
+    """`core.store.open` is the one place that constructs a workspace: everything else gets
+    a WorkspaceStore from it and never names PgWorkspace or calls Workspace(...) itself."""
+    offenders = []
+    for module, path in {**_modules("core"), **_modules("desktop")}.items():
+        if module == PICKER:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            called = node.func if isinstance(node, ast.Call) else None
+            name = getattr(called, "id", None) or getattr(called, "attr", None)
+            if name in ("Workspace", "PgWorkspace"):
+                offenders.append(f"{module}:{node.lineno} {name}(...)")
+        offenders += [f"{module} imports {i}" for i in _imports(path, module)
+                      if i.endswith(".PgWorkspace") and module not in BACKENDS]
+    assert not offenders, offenders
+
+
+def test_backends_import_only_the_protocol_and_the_sqlite_one_not_even_that():
+    """The Protocol imports no backend (anything may import it), the SQLite backend never
+    reaches for the PostgreSQL one, and the one edge between them is PgWorkspace reusing
+    the SQLite workspace's SQL (it subclasses it); a new edge needs a reason here."""
+    modules = _modules("core")
+    edges = {(m, t) for m in (*BACKENDS, "core.store.protocol")
+             for t in (_module_of(i, modules) for i in _imports(modules[m], m))
+             if t in BACKENDS and t != m}
+    assert edges == {("core.store.postgres", "core.store.workspace")}
+    assert not {i for i in _imports(modules["core.store.workspace"], "core.store.workspace")
+                if _top(i) in ("psycopg", "pgvector") or i.startswith("core.store.address")}
+
+
+def test_both_backends_have_every_method_of_the_protocol():
+    """Whatever the rest of core calls on a WorkspaceStore, each backend has, taking at least
+    the Protocol's parameters (a backend may add some of its own, with defaults)."""
+    import inspect
+
+    from core.store.postgres import PgWorkspace
+    from core.store.protocol import WorkspaceStore
+    from core.store.workspace import Workspace
+
+    members = [*(m for m in vars(WorkspaceStore) if not m.startswith("_")),
+               "__enter__", "__exit__"]
+    assert {"get_setting", "lexical_search", "vector_search", "transaction"} <= set(members)
+    for backend in (Workspace, PgWorkspace):
+        for member in members:
+            wanted = inspect.getattr_static(WorkspaceStore, member)
+            if isinstance(wanted, property):  # an attribute or a property: set on open
+                continue
+            have = getattr(backend, member, None)
+            assert callable(have), f"{backend.__name__} has no {member}"
+            want = list(inspect.signature(wanted).parameters.values())
+            got = list(inspect.signature(have).parameters.values())
+            assert [p.name for p in got[: len(want)]] == [p.name for p in want], (
+                backend.__name__, member)
+            assert all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                       for p in got[len(want):]), (backend.__name__, member)
