@@ -50,10 +50,11 @@ class SemanticFill(QObject):
 
         def work(ctx: JobContext) -> int:
             # Its own connection, so Ask reads meanwhile; models loaded once, shared both ways.
-            with Desk(name, ctx.progress, ctx.cancel, encoder=desk.models.loaded) as filler:
+            shared = desk.models.encoders
+            with Desk(name, ctx.progress, ctx.cancel, encoder=shared.loaded) as filler:
                 filled = filler.fill_vectors()
-                if desk.models.loaded is None:
-                    desk.models.loaded = filler.models.loaded
+                if shared.loaded is None:
+                    shared.loaded = filler.models.encoders.loaded
                 return filled
 
         self.job = window.jobs.start(work, self._filled, self._failed, self._progress,

@@ -111,7 +111,7 @@ def import_case(name: str, files: list[Path], questions: list[str], encoder: Any
         lexical_s = time.perf_counter() - started
         rows = desk.ws.count_items()
         started = time.perf_counter()
-        vectors.fill_missing(desk.ws, desk.models.for_documents(rows))
+        vectors.fill_missing(desk.ws, desk.models.encoders.for_documents(rows))
         fill_s = time.perf_counter() - started
         desk.refresh_quality()  # what import does after a complete fill (not timed here)
         path = desk.ws.path

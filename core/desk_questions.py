@@ -1,0 +1,47 @@
+"""Questions put to one open workspace: a search, or an answer (extracted from the sources,
+or written by the LLM) with its citations. Logged without client text by default (core.logs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core import answer as answering
+from core import logs
+from core.desk_index import DeskIndex
+from core.desk_models import DeskModels, OpenWorkspace
+from core.evaluate import relevance_cutoff
+from core.retrieve import Hit, Retriever
+
+
+class DeskQuestions:
+    def __init__(self, desk: OpenWorkspace, models: DeskModels, index: DeskIndex) -> None:
+        self._desk = desk
+        self.ws = desk.ws
+        self.models = models
+        self.index = index
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
+        """Never waits for the vector fill: the dense channel uses the vectors present."""
+        return self.index.retriever(dense=mode != "lexical").search(query, k, mode)
+
+    def searched_as(self, query: str, retriever: Retriever | None = None) -> str | None:
+        """The glossary translation the search used for `query`, if it needed one."""
+        translated = (retriever or self.index.retriever(dense=False)).translation(query)
+        return translated.text if translated else None
+
+    def ask(self, question: str, mode: str = "extract", k: int = 5,
+            on_token: Callable[[str], None] | None = None) -> answering.Answer:
+        retriever = self.index.retriever()  # one retriever: the question is translated once
+        hits = retriever.search(question, k)
+        sources = answering.relevant_hits(retriever, question, hits, relevance_cutoff(
+            retriever, answering.MIN_COSINE, self.index.semantic_state().complete))
+        # A set `cancel` stops the writing: the answer is what the model wrote so far.
+        result = (answering.generate(question, hits, sources, self.models.llm, on_token,
+                                     stop=self._desk.cancel)
+                  if mode == "generate" else answering.extract(question, hits, sources))
+        result.searched_as = self.searched_as(question, retriever)
+        logs.log().info("ask in %s (%s): question %s, hits %s, cited %s, answer %s",
+                        self.ws.name, mode, logs.text(question), [h.item.id for h in hits],
+                        result.citations, logs.text(result.text))
+        return result
