@@ -70,7 +70,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     with Desk(args.workspace, ProgressPrinter() if not args.json else None) as desk:
         require_items(desk)
-        hits = desk.search(args.query, args.k, args.mode)
+        hits = desk.search(args.query, args.k, args.mode, args.exact)
         searched = desk.searched_as(args.query)
         if args.json:
             _print_json({"results": [h.as_dict() for h in hits], "searched_as": searched,
@@ -296,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--exact", action="store_true", help="compare the question with every stored "
+                   "vector in the database itself: the reference the faster in-memory search of "
+                   "large workspaces is checked against (same results, slower)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")

@@ -174,8 +174,9 @@ class Desk:
         return self.content.delete_items(ids)
 
     # -- questions (core.desk_questions) ----------------------------------------------------
-    def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
-        return self.questions.search(query, k, mode)
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", exact: bool = False
+               ) -> list[Hit]:
+        return self.questions.search(query, k, mode, exact)
 
     def searched_as(self, query: str, retriever: Retriever | None = None) -> str | None:
         return self.questions.searched_as(query, retriever)

@@ -138,10 +138,11 @@ class DeskIndex:
                               round(encoder.unknown_ratio(sample, base=True), 4),
                               round(encoder.unknown_ratio(sample), 4))
 
-    def retriever(self, dense: bool = True) -> Retriever:
+    def retriever(self, dense: bool = True, exact: bool = False) -> Retriever:
         """Dense joins once the fill has stored a first batch; until search quality has been
         measured (when the fill completes), hybrid uses a provisional weight for an encoder
-        made for the workspace's language, lexical alone for any other."""
+        made for the workspace's language, lexical alone for any other. `exact`: the
+        reference vector scan (Retriever)."""
         state = self.semantic_state() if dense else None
         use_dense = state is not None and state.done > 0 and not self.semantic_problem()
         models = self.models
@@ -152,4 +153,4 @@ class DeskIndex:
 
         weight = measured.provisional_weight(self.ws, made_for_language) if use_dense else None
         return Retriever(self.ws, models.query_encoder if use_dense else None, weight,
-                         glossary=models.glossary, languages=models.languages())
+                         glossary=models.glossary, languages=models.languages(), exact=exact)

@@ -21,9 +21,10 @@ class DeskQuestions:
         self.models = models
         self.index = index
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", exact: bool = False
+               ) -> list[Hit]:
         """Never waits for the vector fill: the dense channel uses the vectors present."""
-        return self.index.retriever(dense=mode != "lexical").search(query, k, mode)
+        return self.index.retriever(mode != "lexical", exact).search(query, k, mode)
 
     def searched_as(self, query: str, retriever: Retriever | None = None) -> str | None:
         """The glossary translation the search used for `query`, if it needed one."""

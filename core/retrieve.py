@@ -114,12 +114,14 @@ class Retriever:
                  weight: float | None = None,
                  documents: tuple[Sequence[int], np.ndarray] | None = None,
                  glossary: Glossary | None = None,
-                 languages: Sequence[str] | None = None) -> None:
+                 languages: Sequence[str] | None = None, exact: bool = False) -> None:
         """`weight`: the dense weight of hybrid; by default the one measured in the workspace.
         `documents`: item ids and their vectors in the encoder's space, searched exactly in
         memory instead of the stored index (evaluating an adapter that is not active).
         `glossary`: translates a question in the other language into the corpus' terms;
-        `languages`: the workspace's (corpus_languages), read from it when not given."""
+        `languages`: the workspace's (corpus_languages), read from it when not given.
+        `exact`: dense search scans the stored vectors in the database (sqlite-vec, or the
+        exact scan of PostgreSQL) instead of the store's fast path: the reference."""
         self.ws = workspace
         self.encoder = encoder
         self.weight = weight
@@ -127,6 +129,7 @@ class Retriever:
         self.glossary = glossary
         self.languages = list(languages) if languages else None
         self._translations: dict[str, Translation | None] = {}
+        self.exact = exact
 
     def translation(self, query: str) -> Translation | None:
         """The glossary translation of a question in another language than the workspace's
@@ -190,6 +193,8 @@ class Retriever:
             scores = matrix @ np.asarray(vector, dtype=np.float32)  # normalised: cosines
             top = np.argsort(-scores)[:k]
             return [(int(ids[i]), float(scores[i])) for i in top]
+        if self.exact:
+            return self.ws.vector_search(vector, k, exact=True)
         return self.ws.vector_search(vector, k)
 
     def ranked(self, query: str, mode: str = "hybrid", k: int = 10,

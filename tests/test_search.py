@@ -137,6 +137,11 @@ def test_search_json_output(data_home: Path, demo_workspace: str):
     assert set(results[0]) == {"id", "question", "answer", "category", "score", "channels"}
     assert "預繳" in results[0]["question"]
     assert set(results[0]["channels"]) <= {"lexical", "dense"} and results[0]["channels"]
+    # The reference scan of every stored vector finds the same entries.
+    exact = run_cli("search", "專利年費可以預繳嗎", "--workspace", demo_workspace, "--json",
+                    "--k", "5", "--exact", home=data_home)
+    assert exact.returncode == 0, exact.stderr
+    assert [h["id"] for h in json.loads(exact.stdout)["results"]] == [h["id"] for h in results]
 
 
 @pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])

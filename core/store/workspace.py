@@ -15,11 +15,12 @@ import sqlean as sqlite3
 import sqlite_vec
 
 from core.records import Item, NewItem
-from core.store import known_files, opening
+from core.store import known_files, lexical_plan, opening
 from core.store.backup import backup_before_migration
 from core.store.failures import busy_timeout, explain, is_storage_error
 from core.store.migrations import create_whole, migrate
 from core.store.schema_check import LENIENT_TEXT, check_schema
+from core.store.vector_table import VectorTable
 from core.text import char_tokens
 
 _ITEM_COLUMNS = (
@@ -72,11 +73,11 @@ def index_columns(item: NewItem) -> tuple[list[str], list[str], list[str]]:
     return question, question + char_tokens(item.answer), char_tokens(item.category)
 
 
-class Workspace:
+class Workspace(VectorTable):
     """An open workspace. Use as a context manager, or call close()."""
 
-    VECTOR_KEY = "rowid"  # item_vectors' column naming the item
     rebuilt_derived = False  # whether opening rebuilt a stranger's derived data (.opening)
+    common_items = lexical_plan.COMMON_ITEMS  # a bigram in more items is common (lexical_plan)
 
     def __init__(self, path: Path, name: str | None = None) -> None:
         self.path = Path(path)
@@ -263,6 +264,8 @@ class Workspace:
             self.db.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
             if has_vectors:
                 self.db.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
+        if has_vectors and ids:
+            self._vectors_changed()
 
     def log_import(self, file: str, encoding: str | None, added: int, updated: int,
                    unchanged: int, skipped: int) -> None:
@@ -284,14 +287,18 @@ class Workspace:
         with higher = better."""
         if not tokens:
             return []
-        # Each token quoted: an FTS5 phrase, so no token is read as query syntax.
-        match = " OR ".join(f'"{t}"' for t in dict.fromkeys(tokens))
+        match = lexical_plan.match_expression(tokens, self._size_bound(),
+                                               lexical_plan.counter(self.db), self.common_items)
         w = ", ".join(f"{float(x):.3f}" for x in weights)
         rows = self.db.execute(
             f"SELECT rowid, -bm25(items_fts, {w}) AS s FROM items_fts WHERE items_fts MATCH ?"
             " ORDER BY s DESC LIMIT ?", (match, k))
         # A damaged index can score NULL: such a row ranks last rather than failing search.
         return [(int(r[0]), float(r[1]) if r[1] is not None else 0.0) for r in rows]
+
+    def _size_bound(self) -> int:
+        """At least the number of items: max(id) is one b-tree step, count(*) a scan."""
+        return self.db.execute("SELECT max(id) FROM items").fetchone()[0] or 0
 
     def filter_ids(self, parts: Sequence[tuple[Sequence[str], bool]],
                    weights: Sequence[float]) -> list[int]:
@@ -309,69 +316,3 @@ class Workspace:
         """The lexical tokens of an item's question and answer."""
         row = self.db.execute("SELECT body FROM items_fts WHERE rowid = ?", (item_id,)).fetchone()
         return set(row[0].split()) if row else set()
-
-    # -- vectors ----------------------------------------------------------------------------
-    def vector_dim(self) -> int | None:
-        return self.get_setting("vectors.dim")
-
-    def vector_encoder(self) -> str | None:
-        return self.get_setting("vectors.encoder")
-
-    def reset_vectors(self, dim: int, encoder_id: str) -> None:
-        """(Re)create the vector table for an encoder; call inside transaction()."""
-        self.db.execute("DROP TABLE IF EXISTS item_vectors")
-        self.db.execute(
-            f"CREATE VIRTUAL TABLE item_vectors USING vec0("
-            f"embedding float[{int(dim)}] distance_metric=cosine)")
-        self.set_setting("vectors.dim", int(dim))
-        self.set_setting("vectors.encoder", encoder_id)
-
-    def put_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
-        data = np.ascontiguousarray(vectors, dtype=np.float32)
-        for item_id, vec in zip(ids, data, strict=True):
-            self.db.execute("DELETE FROM item_vectors WHERE rowid = ?", (item_id,))
-            self.db.execute("INSERT INTO item_vectors(rowid, embedding) VALUES (?, ?)",
-                            (item_id, vec.tobytes()))
-
-    def drop_vectors(self) -> None:
-        """Forget every vector (the fill embeds all items again); call inside transaction()."""
-        self.db.execute("DROP TABLE IF EXISTS item_vectors")
-        self.delete_setting("vectors.dim")
-        self.delete_setting("vectors.encoder")
-
-    def delete_vectors(self, ids: Sequence[int]) -> None:
-        """Forget these items' vectors (their text changed); the fill embeds them again."""
-        if self.vector_dim() is not None:
-            for item_id in ids:
-                self.db.execute(f"DELETE FROM item_vectors WHERE {self.VECTOR_KEY} = ?",
-                                (item_id,))
-
-    def count_vectors(self) -> int:
-        if self.vector_dim() is None:
-            return 0
-        return self.db.execute("SELECT count(*) FROM item_vectors").fetchone()[0]
-
-    def ids_without_vectors(self) -> list[int]:
-        if self.vector_dim() is None:
-            return self.item_ids()
-        return [r[0] for r in self.db.execute(
-            "SELECT id FROM items WHERE id NOT IN (SELECT rowid FROM item_vectors) ORDER BY id")]
-
-    def vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Nearest items by cosine; returns (item id, cosine similarity)."""
-        if self.vector_dim() is None:
-            return []
-        rows = self.db.execute(
-            "SELECT rowid, distance FROM item_vectors WHERE embedding MATCH ? AND k = ?"
-            " ORDER BY distance", (np.asarray(query, dtype=np.float32).tobytes(), k))
-        return [(int(r[0]), 1.0 - float(r[1])) for r in rows]
-
-    def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
-        dim = self.vector_dim() or 0
-        out = np.zeros((len(ids), dim), dtype=np.float32)
-        for n, item_id in enumerate(ids):
-            row = self.db.execute("SELECT embedding FROM item_vectors WHERE rowid = ?",
-                                  (item_id,)).fetchone()
-            if row:
-                out[n] = np.frombuffer(row[0], dtype=np.float32)
-        return out

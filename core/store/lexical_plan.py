@@ -1,0 +1,58 @@
+"""Which items a lexical search scores, so that its cost stays bounded at any size.
+
+BM25 over FTS5 scores every item holding any query bigram, so its cost grows with the
+bigrams' document frequencies: at a million items a query made of common bigrams (申請, 專利)
+scored most of the corpus and took over a second at p95 (docs/benchmarks-full.md). Above
+COMMON_ITEMS items, a bigram held by more than COMMON_ITEMS items is "common", and the
+search scores the items that hold a rarer query bigram, or all of its common ones:
+`r1 OR r2 OR (c1 AND c2)`; a single common bigram beside rare ones is left out. Each scored
+item gets the BM25 of every bigram in that expression; what is skipped are items holding
+only some of the common bigrams, which rarely make the top (see the threshold below).
+
+Up to COMMON_ITEMS items nothing changes, so no workspace of the demo's size ranks
+differently. A bigram's frequency is counted up to COMMON_ITEMS + 1 matches only, which
+bounds the counting too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+# A bigram held by more than 4% of a million items. Measured on 1M synthetic items
+# recombined from the TIPO corpus (2 cores, other load on the machine): p95 2,834 -> 599 ms
+# (20,000: 354 ms). The same share of the demo (a bigram in more than 4% of its items is
+# common) left lexical Hit@1 on the held-out user-style queries as it was (0.514 -> 0.528),
+# while 2% cost 5.6 points (0.458): the bound is set by quality first.
+COMMON_ITEMS = 40_000
+
+
+def phrase(token: str) -> str:
+    """A token as an FTS5 phrase: quoted, so no token is read as query syntax."""
+    return '"' + token.replace('"', '""') + '"'
+
+
+def match_expression(tokens: Sequence[str], corpus_items: int,
+                     items_holding: Callable[[str, int], int], common: int = COMMON_ITEMS
+                     ) -> str:
+    """The FTS5 MATCH expression for a query's tokens. `corpus_items` bounds the number of
+    items; `items_holding(token, cap)` counts the items holding a token, stopping past cap."""
+    unique = list(dict.fromkeys(tokens))
+    if len(unique) <= 1 or corpus_items <= common:
+        return " OR ".join(phrase(t) for t in unique)
+    rare = [t for t in unique if items_holding(t, common) <= common]
+    common_ones = [t for t in unique if t not in rare]
+    parts = [phrase(t) for t in rare]
+    # One common bigram next to rare ones would bring back the items it alone holds.
+    if len(common_ones) >= 2 or not rare:
+        parts.append("(" + " AND ".join(phrase(t) for t in common_ones) + ")")
+    return " OR ".join(parts)
+
+
+def counter(db: Any) -> Callable[[str, int], int]:
+    """`items_holding` for a SQLite workspace: FTS5 stops reading a doclist at the cap."""
+    def items_holding(token: str, cap: int) -> int:
+        return db.execute(
+            "SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+            (phrase(token), cap + 1)).fetchone()[0]
+    return items_holding
