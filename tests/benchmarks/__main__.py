@@ -38,7 +38,7 @@ from tests.benchmarks.common import (
     write_json,
 )
 
-STAGES = ("quality", "ablations", "generation", "llm", "import", "search")
+STAGES = ("quality", "ablations", "generation", "llm", "import", "search", "actions")
 
 
 def run_stage(name: str, work: Path) -> dict[str, Any]:
@@ -65,6 +65,9 @@ def run_stage(name: str, work: Path) -> dict[str, Any]:
     if name == "search":
         from tests.benchmarks import search
         return search.run(profile.search_sizes, profile.search_queries)
+    if name == "actions":
+        from tests.benchmarks import actions
+        return actions.run(profile, work)
     raise ValueError(f"unknown stage {name!r}")
 
 
@@ -177,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     config = {"profile": dataclasses.asdict(profile), "queries": str(queries)}
     try:
         for name in STAGES:
-            if name not in stages:
-                continue
+            if name not in stages or (name == "actions" and not profile.actions):
+                continue  # the tiny profile measures no user actions
             write_json(work / "config.json", config)
             log(f"stage {name} ...")
             result, info = run_in_child(name, work)

@@ -57,6 +57,9 @@ class Profile:
     llm_max_tokens: int = 160
     llm_threads: int | None = None          # None: what LocalLLM uses by default (all cores)
     llm_batch_items: int = 4                # items x 5 roles decoded together (0: skip)
+    # CLI calls whose peak RSS the "actions" stage measures (tests/benchmarks/actions.py);
+    # () skips the stage.
+    actions: tuple[str, ...] = ("import", "search", "ask", "generate", "eval", "tune")
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -79,14 +82,15 @@ PROFILES = {
         name="quick", ablation_epochs=1, ablation_max_train=64,
         ablations=("random", "hard"), generate_sample=6, generate_budget_s=140,
         synthetic_rows=2_000, limit_sample=500, search_queries=30, llm_roles=("keyword",),
-        llm_max_tokens=64,
+        llm_max_tokens=64, actions=("import", "search", "ask", "generate", "eval"),
         notes=("Quick mode: the main tuning run is what one click runs (the app's default "
                "options); the ablations are only random vs hard negatives (1 epoch, "
                "64 training queries each, on the 36 technical-report and Patent Attorney Act "
                "items), not queries per angle, LLM angles or symmetric LoRA; answers are "
                "generated within 140 s only; the synthetic spreadsheet has 2,000 rows, not "
                "100,000; search stops at 100k items; LLM speed uses 1 item x 1 role, 64 "
-               "tokens.",)),
+               "tokens; peak RSS per user action leaves out tune (its own ~5 min: the full "
+               "run measures it).",)),
     "tiny": Profile(
         name="tiny", corpus_rows=30, tune_epochs=1, max_train=32, llm_budget_s=15,
         ablation_rows=30,
@@ -95,7 +99,7 @@ PROFILES = {
         ablations=(), generate_sample=0, speed_corpus_rows=30, synthetic_rows=200,
         limit_sample=200,
         search_sizes=(1_000,), search_queries=10, llm_roles=("keyword",), llm_max_tokens=8,
-        llm_threads=1, llm_batch_items=1,
+        llm_threads=1, llm_batch_items=1, actions=(),
         notes=("Tiny mode (a smoke test, numbers mean nothing): 30 items, 1 epoch on at most "
                "32 training queries, 15 s of LLM angles, one ablation run, 1k search items, "
                "no answer generation.",)),

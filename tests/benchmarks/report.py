@@ -291,6 +291,26 @@ def llama_builds_section() -> list[str]:
             table(records) + "\n"]
 
 
+def actions_section(r: dict[str, Any], a: dict[str, Any]) -> list[str]:
+    """Peak RSS per user action (tests/benchmarks/actions.py): issue #18's 2 GB target."""
+    target = a.get("target_mb", 2048)
+    rows = [[x["action"], x["wall_s"], x["main_peak_mb"], x.get("worker_peak_mb") or "–",
+             x["total_peak_mb"], f"≤ {target}",
+             ("FAILED" if x.get("returncode") else "yes" if x["within_target"] else "**no**")]
+            for x in a.get("runs", [])]
+    return ["\n### Peak RSS per user action (MB)\n",
+            "Each action is one CLI call (`python -m core.cli ...`) on a workspace of the demo "
+            "files, as the OS reports it (memory-mapped model pages included): the call's own "
+            "peak from `os.wait4` (ru_maxrss) or, where it starts the local LLM's worker "
+            "process (`core.models.llm_worker`), whose peak Linux folds into that figure, its "
+            "VmHWM read from /proc every 0.2 s; the worker's peak is its VmHWM. "
+            "Total = main + worker, an upper bound (the two peaks need not "
+            "coincide); the target is issue #18's 2 GB for any user action.\n\n",
+            md_table(["action", "wall s", "main peak MB", "LLM worker peak MB", "total MB",
+                      "target MB", "within"], rows),
+            caption(r)]
+
+
 def render(results: dict[str, Any]) -> str:
     meta = results["meta"]
     m = meta["machine"]
@@ -319,6 +339,8 @@ def render(results: dict[str, Any]) -> str:
     if results.get("generation"):
         out += generation_section(results, results["generation"])
     out += speed_section(results)
+    if results.get("actions"):
+        out += actions_section(results, results["actions"])
     return "\n".join(part.rstrip("\n") + "\n" for part in out)
 
 
