@@ -50,9 +50,11 @@ class VectorTable:
                             (item_id, vec.tobytes()))
 
     def drop_vectors(self) -> None:
-        """Forget every vector (the fill embeds all items again); call inside transaction()."""
-        self._vectors_changed()
+        """Forget every vector (the fill embeds all items again); call inside transaction().
+        No vectors, no stamp: a copy is only searched while vectors.dim is set, and the
+        next reset_vectors stamps afresh (a workspace without vectors keeps no trace)."""
         self.db.execute("DROP TABLE IF EXISTS item_vectors")
+        self.delete_setting(vector_cache.STAMP)
         self.delete_setting("vectors.dim")
         self.delete_setting("vectors.encoder")
 
