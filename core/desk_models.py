@@ -20,7 +20,7 @@ from core.models.light import LightEncoder
 from core.models.llm import LocalLLM
 from core.progress import Progress
 from core.retrieve import corpus_languages
-from core.store import Workspace, measured
+from core.store import WorkspaceStore, measured
 
 LLM = llm_settings.LLM
 
@@ -29,7 +29,7 @@ class OpenWorkspace(Protocol):
     """The open workspace and the job running on it now. Callers swap `progress` and `cancel`
     between jobs (desktop.jobs), so the Desk's parts read them at each use, never copy them."""
 
-    ws: Workspace
+    ws: WorkspaceStore
     progress: Progress | None
     cancel: threading.Event | None
 

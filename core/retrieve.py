@@ -17,7 +17,7 @@ import numpy as np
 
 from core.glossary import Glossary, Translation
 from core.records import Item
-from core.store import Workspace, measured
+from core.store import WorkspaceStore, measured
 from core.text import char_tokens, language_of
 
 MODES = ("hybrid", "lexical", "dense")
@@ -68,7 +68,7 @@ class Hit:
         return min(self.channels.items(), key=lambda kv: kv[1].rank)[0]
 
 
-def corpus_languages(ws: Workspace, sample: int = 200) -> list[str]:
+def corpus_languages(ws: WorkspaceStore, sample: int = 200) -> list[str]:
     """The languages of a workspace's questions ('zh', 'en'), the main one first; a second
     one counts when at least a tenth of a sample of the questions is written in it."""
     items = ws.get_items(ws.item_ids()[:sample])
@@ -110,7 +110,7 @@ def fuse(lexical: list[tuple[int, float]], dense: list[tuple[int, float]], weigh
 class Retriever:
     """Searches one workspace. The encoder is optional: without it, only lexical works."""
 
-    def __init__(self, workspace: Workspace, encoder: QueryEncoder | None = None,
+    def __init__(self, workspace: WorkspaceStore, encoder: QueryEncoder | None = None,
                  weight: float | None = None,
                  documents: tuple[Sequence[int], np.ndarray] | None = None,
                  glossary: Glossary | None = None,

@@ -21,7 +21,7 @@ from core.errors import Cancelled, PatentDeskError
 from core.models.registry import ModelSource, fingerprint
 from core.progress import Progress
 from core.records import document_text
-from core.store import Workspace, measured
+from core.store import WorkspaceStore, measured
 
 STAGE = "semantic search"
 # Small enough that a Cancel, or a question asked meanwhile, waits a fraction of a second;
@@ -63,7 +63,7 @@ class FillState:
         return f"{STAGE}: {int(100 * self.share)}% ready"
 
 
-def fill_state(ws: Workspace, space_id: str) -> FillState:
+def fill_state(ws: WorkspaceStore, space_id: str) -> FillState:
     """The fill's progress for vectors of `space_id` (other vectors count as none)."""
     total = ws.count_items()
     if ws.vector_dim() is None or ws.vector_encoder() != space_id:
@@ -71,7 +71,7 @@ def fill_state(ws: Workspace, space_id: str) -> FillState:
     return FillState(min(ws.count_vectors(), total), total)
 
 
-def off_reason(ws: Workspace, space: str | Exception, weights: str | None = None
+def off_reason(ws: WorkspaceStore, space: str | Exception, weights: str | None = None
                ) -> str | None:
     """Why the dense channel is off altogether, or None: the workspace's encoder cannot be
     loaded here (`space` is that error), or its vectors were made by another encoder, or by
@@ -95,7 +95,7 @@ def off_reason(ws: Workspace, space: str | Exception, weights: str | None = None
             "workspace then needs it)")
 
 
-def fill_note(ws: Workspace, state: FillState) -> str:
+def fill_note(ws: WorkspaceStore, state: FillState) -> str:
     return (f"{state.describe()} ({state.done} of {state.total} entries embedded); results "
             "come from word matching and the part embedded so far (to finish now: "
             f"patent-desk embed --workspace {ws.name})")
@@ -105,7 +105,7 @@ class StaleEncoder(PatentDeskError):
     """The workspace's vectors changed encoder while a batch was being embedded."""
 
 
-def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | None = None,
+def fill_missing(ws: WorkspaceStore, encoder: DocumentEncoder, ids: Sequence[int] | None = None,
                  progress: Progress | None = None, cancel: threading.Event | None = None,
                  batch: int = BATCH) -> int:
     """Embed the items that have no vector (only those of `ids`, when given) and store them,
@@ -162,7 +162,7 @@ def fill_missing(ws: Workspace, encoder: DocumentEncoder, ids: Sequence[int] | N
     return stored
 
 
-def replace_vectors(ws: Workspace, encoder: DocumentEncoder, progress: Progress | None = None,
+def replace_vectors(ws: WorkspaceStore, encoder: DocumentEncoder, progress: Progress | None = None,
                     cancel: threading.Event | None = None,
                     also: Callable[[], None] | None = None) -> bool:
     """Embed every item with `encoder` outside any transaction (search goes on with the old
