@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.records import NewItem
-from core.store import ItemChange, Workspace, open_workspace
+from core.store import ItemChange, Workspace, lexical_plan, open_workspace
 from core.store.workspace import Workspace as SqliteWorkspace
 from core.text import char_tokens
 
@@ -117,3 +117,13 @@ def test_common_bigrams_no_longer_make_every_item_a_candidate(data_home):
                                            if "甲子" in t or "申請" in t]
     assert [s for _, s in mixed] == sorted((s for _, s in mixed), reverse=True)
     ws.close()
+
+
+def test_rare_bigrams_beyond_the_budget_join_the_common_ones():
+    held = {"甲": 10, "乙": 30, "丙": 50, "丁": 900}
+    plan = lexical_plan.match_expression(list(held), 10_000, lambda t, cap: held[t],
+                                         common=100, budget=45)
+    assert plan == '"甲" OR "乙" OR ("丙" AND "丁")'
+    # Below the size where bigrams can be common, the query is searched as it is.
+    assert lexical_plan.match_expression(list(held), 100, lambda t, cap: held[t],
+                                         common=100) == '"甲" OR "乙" OR "丙" OR "丁"'
