@@ -48,7 +48,7 @@ def _require_workspace(name: str) -> None:
 
 
 def _sqlite_only(what: str) -> None:
-    from core.store.postgres import store_url
+    from core.store.address import store_url
 
     if store_url():
         raise WorkspaceError(f"{what} copies SQLite workspace files; a shared PostgreSQL store "
@@ -110,7 +110,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_migrate_store(args: argparse.Namespace) -> int:
     from core.store import SQLITE, exists
     from core.store import open as open_store
-    from core.store.postgres import safe_url, store_url
+    from core.store.address import safe_url, store_url
     from core.store.transfer import copy_workspace
 
     source_store = (store_url() or SQLITE) if args.source is None else _store_arg(args.source)
@@ -141,7 +141,7 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
 def _store_arg(value: str) -> str:
     """A --to/--from value: 'sqlite' (this computer's files) or a postgresql:// address."""
     from core.store import SQLITE
-    from core.store.postgres import check_url
+    from core.store.address import check_url
 
     return SQLITE if value == SQLITE else check_url(value, "or name 'sqlite'")
 

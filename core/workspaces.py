@@ -13,7 +13,8 @@ from pathlib import Path
 
 from core import paths
 from core.errors import WorkspaceError
-from core.store import exists, known_files, list_workspaces, open_workspace, postgres
+from core.store import exists, known_files, list_workspaces, open_workspace, pg_server
+from core.store.address import store_url
 
 __all__ = ["check_new_name", "create_workspace", "delete_workspace", "list_workspaces",
            "rename_workspace", "workspace_exists"]
@@ -61,9 +62,9 @@ def rename_workspace(old: str, new: str) -> str:
     new = check_new_name(old, new)
     if new == old:
         return new
-    url = postgres.store_url()
+    url = store_url()
     if url:
-        postgres.rename(url, old, new)
+        pg_server.rename(url, old, new)
         return new
     moved: list[tuple[Path, Path]] = []
     try:
@@ -83,9 +84,9 @@ def rename_workspace(old: str, new: str) -> str:
 def delete_workspace(name: str) -> None:
     """Delete a closed workspace's file for good (the caller asks the user first)."""
     _require(name)
-    url = postgres.store_url()
+    url = store_url()
     if url:
-        postgres.drop(url, name)
+        pg_server.drop(url, name)
         return
     try:
         for file in _files(name):

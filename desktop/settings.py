@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 from core import paths
 from core.errors import PatentDeskError
 from core.shared_settings import shared_setting
-from core.store.postgres import STORE_ENV, choose_store
+from core.store.address import STORE_ENV
+from core.store.pg_server import choose_store
 
 I18N_DIR = Path(__file__).resolve().parent / "i18n"
 CATALOG = "patent_desk"

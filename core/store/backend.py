@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from core import paths
 from core.errors import WorkspaceError
 from core.store.address import check_url, store_url
-from core.store.postgres import PgWorkspace, list_names
+from core.store.pg_server import list_names
+from core.store.postgres import PgWorkspace
 from core.store.workspace import Workspace
 
 if TYPE_CHECKING:

@@ -18,6 +18,7 @@ placeholders into psycopg's. What differs lives here:
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,151 +30,43 @@ from core.errors import WorkspaceError
 from core.logs import log
 from core.records import NewItem
 from core.store import seat
-
-# Re-exported: callers know these from here.
-from core.store.address import STORE_ENV as STORE_ENV
-from core.store.address import check_url as check_url
-from core.store.address import remember_store as remember_store
-from core.store.address import safe_url as safe_url
-from core.store.address import store_url as store_url
+from core.store.address import safe_url
+from core.store.pg_server import (
+    _FIX,
+    PgConnection,
+    _first_line,
+    _lost_connection,
+    _schema,
+    connect,
+    seat_place,
+)
 from core.store.seat import MACHINE_SETTINGS
 from core.store.workspace import Workspace, index_columns
 
-PREFIX = "patent_desk:"
 VERSION = 1
-# An HNSW index from this many vectors up (tests.benchmarks.pg_vectors; 2 shared cores, 384-d
-# vectors shaped like the bundled encoder's): at 100,000 the exact scan takes 87 ms a query
-# and the index 40 ms (recall@10 0.997 at EF_SEARCH), after a build of 5 minutes; at 30,000
-# the exact scan takes 24 ms, so below the threshold a build would buy little and cost
-# exactness. m 32 / ef_construction 128 (pgvector's defaults are 16 / 64): a build about 3
-# times longer for a graph whose searches reach recall@10 0.997 in the time the defaults'
-# reach 0.989 (ef_search 400).
+# An HNSW index from this many vectors up. Measured (tests.benchmarks.pg_vectors, 2 cores
+# shared with other jobs, 384-d vectors shaped like the bundled encoder's): at 100,000 the
+# exact scan takes 75 ms a query and the index 35 ms (recall@10 0.997), at 300,000 148 ms
+# and 33 ms (0.9885 at ef_search 200; 400: 60 ms, 0.995); builds took 6 and 18 minutes.
+# Below, the exact scan costs a few tens of ms (24 at 30,000), and a build buys little for
+# its time and the exactness it gives up.
 HNSW_MIN = 100_000
 HNSW_INDEX = "item_vectors_hnsw"
-HNSW_M, HNSW_EF_CONSTRUCTION = 32, 128  # the graph: neighbours a row, candidates while built
-# hnsw.ef_search: the candidates a graph search keeps (at least k): 200 gives recall@10 0.997
-# at 100,000 (100: 0.985).
+# The graph: m 32 / ef_construction 128 rather than pgvector's 16 / 64: a build about 3 times
+# longer for a graph whose searches reach recall@10 0.997 in the time the defaults' reach
+# 0.989 (ef_search 400, at 100,000).
+HNSW_M, HNSW_EF_CONSTRUCTION = 32, 128
+# hnsw.ef_search, the candidates a graph search keeps, at 100,000 vectors (recall@10 0.997;
+# 100: 0.984); recall at a given ef_search falls as the graph grows, so it grows with the
+# square root of the size (ef_search_for).
 EF_SEARCH = 200
 EF_MAX = 1000  # pgvector's ceiling: a larger k is searched exactly
-_FIX = f"check the server and the address ({STORE_ENV} or File → Settings…)"
 
 
-def choose_store(url: str | None) -> None:
-    """Save the store of every workspace (None: this computer's SQLite files). A PostgreSQL
-    address is checked first (reachable, with pgvector); a bad one changes nothing."""
-    if url:
-        connect(check_url(url)).close()
-    remember_store(url)
-
-
-def seat_place(url: str, name: str) -> str:
-    """Where this computer keeps its own settings for a shared workspace (core.store.seat):
-    the store's address without its password, and the workspace's schema."""
-    return f"{safe_url(url)} / {_schema(name)}"
-
-
-def _schema(name: str) -> str:
-    schema = PREFIX + name
-    if len(schema.encode()) > 63:
-        raise WorkspaceError(f"workspace name {name!r} is too long for a PostgreSQL store "
-                             f"(at most {63 - len(PREFIX)} bytes); choose a shorter name")
-    return schema
-
-
-def connect(url: str) -> Any:
-    import psycopg
-    from pgvector.psycopg import register_vector
-
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-    except psycopg.Error as exc:
-        raise WorkspaceError(f"cannot reach the PostgreSQL store {safe_url(url)}: "
-                             f"{_first_line(exc)}; {_FIX}") from None
-    try:
-        with conn.transaction():  # seats connecting at once to a new database take turns
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('patent_desk:extension'))")
-            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-    except psycopg.Error as exc:
-        conn.close()
-        raise WorkspaceError(f"the PostgreSQL store {safe_url(url)} has no pgvector "
-                             f"({_first_line(exc)}); install the extension "
-                             "there (CREATE EXTENSION vector)") from None
-    register_vector(conn)
-    return conn
-
-
-class PgConnection:
-    """The few sqlite3-connection calls the shared SQL uses, over a psycopg connection."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        with _lost_connection():
-            return self.conn.execute(sql.replace("?", "%s"), list(params) or None)
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
-        with _lost_connection():
-            cursor = self.conn.cursor()
-            cursor.executemany(sql.replace("?", "%s"), rows)
-            return cursor
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-@contextmanager
-def _lost_connection() -> Iterator[None]:
-    import psycopg
-
-    try:
-        yield
-    except psycopg.OperationalError as exc:  # the server went away: one line, not a trace
-        raise WorkspaceError(f"the PostgreSQL store stopped answering "
-                             f"({_first_line(exc)}); {_FIX}. What was being written was "
-                             "rolled back") from None
-    except psycopg.Error as exc:  # e.g. the schema was renamed or dropped by another seat,
-        raise WorkspaceError(     # or the role may not write: still one line
-            f"the PostgreSQL store refused the request ({_first_line(exc)}); reopen the "
-            "workspace, or ask the database's administrator. Nothing was changed") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def list_names(url: str) -> list[str]:
-    conn = connect(url)
-    try:
-        rows = conn.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)"
-                            " ORDER BY nspname", (PREFIX,)).fetchall()
-    finally:
-        conn.close()
-    return [r[0][len(PREFIX):] for r in rows]
-
-
-def drop(url: str, name: str) -> None:
-    from psycopg import sql
-
-    conn = connect(url)
-    try:
-        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(_schema(name))))
-    finally:
-        conn.close()
-    seat.move(seat_place(url, name), None)
-
-
-def rename(url: str, old: str, new: str) -> None:
-    from psycopg import sql
-
-    conn = connect(url)
-    try:
-        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-            sql.Identifier(_schema(old)), sql.Identifier(_schema(new))))
-    finally:
-        conn.close()
-    seat.move(seat_place(url, old), seat_place(url, new))
+def ef_search_for(rows: float) -> int:
+    """hnsw.ef_search for a graph over `rows` vectors: EF_SEARCH at 100,000, 346 at 300,000
+    (measured there: 200 gives recall@10 0.9885, 400 0.995), 632 at 1,000,000."""
+    return min(EF_MAX, max(EF_SEARCH, round(EF_SEARCH * math.sqrt(max(rows, 0) / 100_000))))
 
 
 class PgWorkspace(Workspace):
@@ -338,9 +231,15 @@ class PgWorkspace(Workspace):
         return missing
 
     def has_vector_index(self) -> bool:
-        return self.db.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = ? AND indexname = ?)",
-            (_schema(self.name), HNSW_INDEX)).fetchone()[0]
+        return self._indexed_rows() is not None
+
+    def _indexed_rows(self) -> float | None:
+        """The rows the HNSW index held when last counted (built, vacuumed), None without."""
+        row = self.db.execute(
+            "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = ? AND c.relname = ? AND c.relkind = 'i'",
+            (_schema(self.name), HNSW_INDEX)).fetchone()
+        return None if row is None else float(row[0])
 
     def index_vectors(self) -> bool:
         """Build the HNSW index once the workspace holds hnsw_min vectors and has none; called
@@ -398,8 +297,10 @@ class PgWorkspace(Workspace):
         rows: list[Any] = []
         with _lost_connection(), self.db.conn.transaction():  # type: ignore[attr-defined]
             conn = self.db.conn  # type: ignore[attr-defined]
-            if not exact and k <= EF_MAX and self.has_vector_index():
-                conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, int(k))}")
+            indexed = None if exact or k > EF_MAX else self._indexed_rows()
+            if indexed is not None:
+                ef = max(ef_search_for(indexed), int(k))
+                conn.execute(f"SET LOCAL hnsw.ef_search = {ef}")
                 rows = conn.execute("SELECT item_id, embedding <=> %s AS d FROM item_vectors"
                                     " ORDER BY d LIMIT %s", (vector, k)).fetchall()
                 rows.sort(key=lambda r: (r[1], r[0]))
