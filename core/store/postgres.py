@@ -44,12 +44,11 @@ from core.store.seat import MACHINE_SETTINGS
 from core.store.workspace import Workspace, index_columns
 
 VERSION = 1
-# An HNSW index from this many vectors up. Measured (tests.benchmarks.pg_vectors, 2 cores
-# shared with other jobs, 384-d vectors shaped like the bundled encoder's): at 100,000 the
-# exact scan takes 75 ms a query and the index 35 ms (recall@10 0.997), at 300,000 148 ms
-# and 33 ms (0.9885 at ef_search 200; 400: 60 ms, 0.995); builds took 6 and 18 minutes.
-# Below, the exact scan costs a few tens of ms (24 at 30,000), and a build buys little for
-# its time and the exactness it gives up.
+# An HNSW index from this many vectors up. Measured (tests.benchmarks.pg_vectors, 2 cores,
+# 384-d vectors shaped like the bundled encoder's; docs/benchmarks/pg_vectors.json): at
+# 100,000 the exact scan takes 59 ms a query and the index 18 ms (recall@10 0.997), at
+# 300,000 136 ms and 46 ms (0.994), after builds of 3 and 12 minutes. Below, the exact scan
+# takes a few tens of ms, and a build buys little for its time and the exactness it costs.
 HNSW_MIN = 100_000
 HNSW_INDEX = "item_vectors_hnsw"
 # The graph: m 32 / ef_construction 128 rather than pgvector's 16 / 64: a build about 3 times
@@ -57,15 +56,15 @@ HNSW_INDEX = "item_vectors_hnsw"
 # 0.989 (ef_search 400, at 100,000).
 HNSW_M, HNSW_EF_CONSTRUCTION = 32, 128
 # hnsw.ef_search, the candidates a graph search keeps, at 100,000 vectors (recall@10 0.997;
-# 100: 0.984); recall at a given ef_search falls as the graph grows, so it grows with the
-# square root of the size (ef_search_for).
+# 100: 0.984); recall at a given ef_search falls as the graph grows (300,000: 0.987), so it
+# grows with the square root of the size (ef_search_for).
 EF_SEARCH = 200
 EF_MAX = 1000  # pgvector's ceiling: a larger k is searched exactly
 
 
 def ef_search_for(rows: float) -> int:
     """hnsw.ef_search for a graph over `rows` vectors: EF_SEARCH at 100,000, 346 at 300,000
-    (measured there: 200 gives recall@10 0.9885, 400 0.995), 632 at 1,000,000."""
+    (measured there: recall@10 0.994, where 200 gives 0.987), 632 at 1,000,000."""
     return min(EF_MAX, max(EF_SEARCH, round(EF_SEARCH * math.sqrt(max(rows, 0) / 100_000))))
 
 
