@@ -280,7 +280,7 @@ def main() -> int:
               "runs": runs}
     if args.append and args.out.exists():
         earlier = json.loads(args.out.read_text("utf-8"))
-        report["runs"] = earlier["runs"] + runs
+        report = {**earlier, **report, "runs": earlier["runs"] + runs}  # notes kept
         report["earlier_commits"] = sorted({earlier["commit"],
                                             *earlier.get("earlier_commits", [])})
     args.out.write_text(json.dumps(report, indent=1) + "\n", "utf-8")
