@@ -19,16 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# A bigram held by more than 4% of a million items. Measured on 1M synthetic items
-# recombined from the TIPO corpus (2 cores, other load on the machine): p95 2,834 -> 599 ms
-# (20,000: 354 ms). The same share of the demo (a bigram in more than 4% of its items is
-# common) left lexical Hit@1 on the held-out user-style queries as it was (0.514 -> 0.528),
-# while 2% cost 5.6 points (0.458): the bound is set by quality first.
+# A bigram held by more than 4% of a million items. The same share of the demo left lexical
+# Hit@1 on the held-out user-style queries as it was (0.514 -> 0.528), while 2% cost 5.6
+# points (python -m tests.benchmarks.lexical_bound); at 1M items p95 1,075 -> 422 ms
+# (docs/benchmarks-scale.md, measured beside other load).
 COMMON_ITEMS = 40_000
 # At most this many items matched through rare bigrams (the rarest first; the others join
 # the common ones): ten bigrams held by 39,000 items each would otherwise score 390,000.
-# At 1M items p95 371 -> 291 ms, top 10 as before; on the demo at the same share (15%)
-# held-out Hit@1 unchanged, at 10% -2.8 points.
+# On the demo at the same share (15%) held-out Hit@1 is unchanged, at 10% -2.8 points
+# (tests.benchmarks.lexical_bound).
 SCORED_ITEMS = 150_000
 
 

@@ -3,7 +3,7 @@ with BLAS, instead of sqlite-vec's own scan of the vec0 table.
 
 Both are exact (every vector is compared), so the fast path returns the same top-k; it is
 only faster, and the faster the larger the workspace: sqlite-vec computes each distance
-in scalar C, BLAS streams the matrix (measured at 1M items: see docs/benchmarks-full.md).
+in scalar C, BLAS streams the matrix (1M items: 145 vs 876 ms, docs/benchmarks-scale.md).
 Its price is one copy of the vectors in memory (1.5 KB per item at 384 dimensions) and a
 load on first search, so it is used from FAST_PATH_ITEMS items up and sqlite-vec below,
 where its scan takes a few milliseconds anyway.
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 STAMP = "vectors.stamp"
-# Below this many items sqlite-vec's scan costs a few milliseconds (10,000 items: ~7 ms on
+# Below this many items sqlite-vec's scan costs a few milliseconds (10,000 items: ~8 ms on
 # 2 cores) and a memory copy would buy nothing a user notices.
 FAST_PATH_ITEMS = 20_000
 
@@ -57,7 +57,7 @@ class VectorCopy:
 def load(db: Any, dim: int, stamp: str | None) -> VectorCopy:
     """Read every stored vector into one matrix. sqlite-vec 0.1 keeps vectors in chunks of
     1,024 slots (a validity bitmap, the slots' rowids, one blob of vectors); reading the
-    chunks whole takes ~1 s at a million items where a row-by-row SELECT takes ~30 s.
+    chunks whole took 1-6 s at a million items where a row-by-row SELECT took ~30 s.
     Should the chunk tables not look like that, the row-by-row SELECT is the fallback."""
     try:
         copy = _load_chunks(db, dim, stamp)
