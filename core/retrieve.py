@@ -193,9 +193,7 @@ class Retriever:
             scores = matrix @ np.asarray(vector, dtype=np.float32)  # normalised: cosines
             top = np.argsort(-scores)[:k]
             return [(int(ids[i]), float(scores[i])) for i in top]
-        if self.exact:
-            return self.ws.vector_search(vector, k, exact=True)
-        return self.ws.vector_search(vector, k)
+        return self.ws.vector_search(vector, k, exact=True if self.exact else None)
 
     def ranked(self, query: str, mode: str = "hybrid", k: int = 10,
                vector: np.ndarray | None = None, weight: float | None = None

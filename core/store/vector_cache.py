@@ -16,11 +16,11 @@ a search reads the stamp (one indexed row) and reloads the matrix when it change
 from __future__ import annotations
 
 import secrets
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import sqlean as sqlite3  # the driver core.store.workspace connects with
 
 STAMP = "vectors.stamp"
 # Below this many items sqlite-vec's scan costs a few milliseconds (10,000 items: ~8 ms on
@@ -61,15 +61,9 @@ def load(db: Any, dim: int, stamp: str | None) -> VectorCopy:
     Should the chunk tables not look like that, the row-by-row SELECT is the fallback."""
     try:
         copy = _load_chunks(db, dim, stamp)
-    except (ValueError, LookupError) + _sql_errors(db):
+    except (ValueError, LookupError, sqlite3.Error):
         copy = None
     return copy if copy is not None else _load_rows(db, dim, stamp)
-
-
-def _sql_errors(db: Any) -> tuple[type[BaseException], ...]:
-    module = sys.modules.get(type(db).__module__.split(".")[0])
-    error = getattr(module, "Error", None)
-    return (error,) if isinstance(error, type) else ()
 
 
 def _load_chunks(db: Any, dim: int, stamp: str | None) -> VectorCopy | None:
