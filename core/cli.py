@@ -144,7 +144,7 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from core.desk import Desk
-    from core.models import encoder_source, llm_source
+    from core.models import encoder_source, llm_source, speed
 
     with Desk(args.workspace, ProgressPrinter()) as desk:  # a new encoder re-embeds
         if args.action in ("set-encoder", "set-llm"):
@@ -165,10 +165,15 @@ def cmd_models(args: argparse.Namespace) -> int:
         info = {"encoder": encoder_source(desk.ws.get_setting("models.encoder")).id,
                 "llm": llm_source(desk.ws.get_setting("models.llm")).id,
                 "llm_url": desk.llm_url(), "warnings": desk.warnings()}
+        speeds = {kind: speed.measured(str(info[kind]), kind) for kind in ("encoder", "llm")}
+        info["speed_here"] = {k: s.describe() if s else None for k, s in speeds.items()}
         if args.json:
             _print_json(info)
         else:
             print(f"encoder: {info['encoder']}\nllm:     {info['llm']}")
+            for kind, measured in speeds.items():
+                if measured:
+                    print(f"{kind} speed here: {measured.describe()}")
             if info["llm_url"]:
                 print(f"llm server: {info['llm_url']} (answers and LLM angles are written "
                       "there)")

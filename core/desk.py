@@ -181,6 +181,9 @@ class Desk:
     def searched_as(self, query: str, retriever: Retriever | None = None) -> str | None:
         return self.questions.searched_as(query, retriever)
 
+    def prepare_answers(self) -> int:
+        return self.questions.prepare_answers()
+
     def ask(self, question: str, mode: str = "extract", k: int = 5,
             on_token: Callable[[str], None] | None = None) -> answering.Answer:
         return self.questions.ask(question, mode, k, on_token)

@@ -7,6 +7,7 @@ never replaced unless the user explicitly asks for it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from core import vectors
@@ -14,7 +15,7 @@ from core.desk_models import DeskModels, OpenWorkspace, report
 from core.errors import ModelError, WorkspaceError
 from core.evaluate import FusionCalibration, calibrate_fusion, calibrate_relevance
 from core.model_fit import UNKNOWN_WARN_RATIO
-from core.models import encoder_source
+from core.models import encoder_source, speed
 from core.models.encoder import Encoder
 from core.models.registry import fingerprint
 from core.retrieve import Retriever
@@ -62,19 +63,22 @@ class DeskIndex:
         swapped only with `replace`, an explicit choice. After a fill that completes the
         workspace, search quality is measured again. `ids`: only these items (a hand edit)."""
         desk, encoders = self._desk, self.models.encoders
+        started = time.monotonic()
         if self.semantic_problem():
             if not replace or ids is not None:
                 return 0
             filled = self.ws.count_items()
-            vectors.replace_vectors(self.ws, encoders.for_documents(filled), desk.progress,
-                                    desk.cancel)
+            encoder = encoders.for_documents(filled)
+            vectors.replace_vectors(self.ws, encoder, desk.progress, desk.cancel)
         else:
             state = self.semantic_state()
             if state.complete:
                 return 0
             missing = len(ids) if ids is not None else state.total - state.done
-            filled = vectors.fill_missing(self.ws, encoders.for_documents(missing), ids,
-                                          desk.progress, desk.cancel)
+            encoder = encoders.for_documents(missing)
+            filled = vectors.fill_missing(self.ws, encoder, ids, desk.progress, desk.cancel)
+        if filled >= speed.MIN_FILL:  # the Models page's speed on this computer
+            speed.record(encoder.source.id, filled / (time.monotonic() - started))
         if filled and ids is None:
             self.refresh_quality()
         return filled

@@ -11,6 +11,7 @@ from core import logs
 from core.desk_index import DeskIndex
 from core.desk_models import DeskModels, OpenWorkspace
 from core.evaluate import relevance_cutoff
+from core.models import speed
 from core.retrieve import Hit, Retriever
 
 
@@ -31,6 +32,11 @@ class DeskQuestions:
         translated = (retriever or self.index.retriever(dense=False)).translation(query)
         return translated.text if translated else None
 
+    def prepare_answers(self) -> int:
+        """Load the LLM and have it read the answer instructions ahead of the first
+        question (the window does this when the user picks generated answers)."""
+        return answering.warm_up(self.models.llm, self.models.language())
+
     def ask(self, question: str, mode: str = "extract", k: int = 5,
             on_token: Callable[[str], None] | None = None) -> answering.Answer:
         retriever = self.index.retriever()  # one retriever: the question is translated once
@@ -42,6 +48,9 @@ class DeskQuestions:
                                      stop=self._desk.cancel)
                   if mode == "generate" else answering.extract(question, hits, sources))
         result.searched_as = self.searched_as(question, retriever)
+        llm_source = getattr(self.models.llm, "source", None) if mode == "generate" else None
+        if llm_source is not None and result.tokens_per_s:  # a local model, measured here
+            speed.record(llm_source.id, result.tokens_per_s, result.first_token_s)
         logs.log().info("ask in %s (%s): question %s, hits %s, cited %s, answer %s",
                         self.ws.name, mode, logs.text(question), [h.item.id for h in hits],
                         result.citations, logs.text(result.text))

@@ -8,6 +8,7 @@ import re
 import threading
 from pathlib import Path
 
+import opencc
 import pytest
 
 from core.answer import NOTHING_FOUND, _stream_answer, checked_citations
@@ -48,7 +49,7 @@ def test_extract_quotes_the_official_answer_with_its_citation(data_home: Path,
     answer = json.loads(result.stdout)
     assert set(answer) == {"answer", "mode", "model", "citations", "results", "searched_as",
                            "prompt_tokens", "seconds", "removed_citations", "corrected_citations",
-                           "semantic_ready", "stopped"}
+                           "semantic_ready", "stopped", "first_token_s", "tokens_per_s"}
     assert answer["stopped"] is False
     assert answer["semantic_ready"] == 1.0
     assert answer["searched_as"] is None  # a Chinese question on a Chinese workspace
@@ -75,6 +76,35 @@ def test_generate_streams_a_cited_english_answer_and_names_the_model(english_wor
     assert answer.model == "Qwen2.5-Coder-0.5B-Instruct (Q4_K_M)"
     assert answer.citations == _cited_in_text(answer) and answer.citations
     assert "20" in answer.text
+
+
+def test_a_prepared_model_reads_only_the_sources_and_question_when_asked(
+        tmp_path: Path, encoder):
+    """Preparing (the window does it when generated answers are picked) has a freshly
+    loaded model evaluate the instructions before any question; the first answer then
+    starts from them, is measured, and its speed is kept for the Models page."""
+    from core.models import bundled_llm
+    from core.models.info import installed_models
+    from core.models.llm import LocalLLM
+
+    f = tmp_path / "faq.csv"
+    f.write_text(ENGLISH_FAQ, encoding="utf-8")
+    fresh = LocalLLM(bundled_llm())  # nothing in its cache yet
+    try:
+        with Desk("en", encoder=encoder, llm=fresh) as desk:
+            desk.import_files([f])
+            instructions = desk.prepare_answers()
+            assert instructions > 50  # the English system prompt in the chat template
+            answer = desk.ask("Can I file a patent application online?", "generate")
+    finally:
+        fresh.close()
+    call = fresh.last_call
+    assert call is not None and call.reused_tokens == instructions
+    assert call.prompt_tokens > instructions and call.tokens and call.tokens > 1
+    assert answer.citations and "online" in answer.text.lower()
+    assert answer.first_token_s is not None and answer.tokens_per_s
+    [default] = [m for m in installed_models("llm", "en") if m.default]
+    assert default.speed is not None and "tokens/s" in default.summary
 
 
 def test_stop_keeps_what_was_written_cited_as_written(english_workspace: Desk):
@@ -112,7 +142,11 @@ def test_generate_from_the_cli_streams_to_stdout_and_lists_sources(data_home: Pa
     assert "answered by: Qwen2.5-Coder-0.5B-Instruct (Q4_K_M)" in result.stderr
     assert "English-only" not in result.stderr  # it writes Chinese: no warning
     answer = result.stdout.split("\n\n[1] ")[0]
-    assert language_of(answer) == "zh" and traditional_script(answer)(answer) == answer
+    # Traditional: OpenCC's s2tw leaves it as it is (it would change Simplified characters)
+    assert language_of(answer) == "zh" and opencc.OpenCC("s2tw").convert(answer) == answer
+    shown = run_cli("models", "--workspace", demo_workspace, home=data_home)
+    assert shown.returncode == 0, shown.stderr
+    assert "llm speed here: " in shown.stdout and "tokens/s, first token" in shown.stdout
 
 
 @pytest.mark.parametrize("mode", ["extract", "generate"])

@@ -20,6 +20,7 @@ QUESTION = "新型專利技術報告有什麼用？"
 def ask(qtbot, window: MainWindow, question: str, generated: bool) -> None:
     page = window.ask_page
     (page.generate_mode if generated else page.extract_mode).click()
+    wait_idle(qtbot, window)  # choosing generated answers loads the model first
     page.query.setText(question)
     qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
@@ -83,11 +84,15 @@ def test_generated_answer_streams_and_cites(qtbot, demo_workspace: str):
                 lambda piece: (streamed.append(piece),
                                seen_while_streaming.append(page.answer.toPlainText())))
 
+    page.generate_mode.click()  # loads the model and has it read its instructions now
+    wait_idle(qtbot, window)
+    assert "Language model ready: Qwen2.5-Coder-0.5B" in window.status.text()
     window.jobs.busy_changed.connect(on_job)
     ask(qtbot, window, QUESTION, generated=True)
     result = page.result
     assert result.mode == "generate" and "Qwen2.5-Coder-0.5B" in result.model
     assert result.model in window.status.text() and " s" in window.status.text()
+    assert "first words after" in window.status.text()
     assert len(streamed) > 1 and page.tokens_received == len(streamed)
     # The view grew while the model wrote, before the final (linked) rendering.
     assert len(set(seen_while_streaming)) > 1
@@ -95,6 +100,10 @@ def test_generated_answer_streams_and_cites(qtbot, demo_workspace: str):
     check_sources_and_citation(qtbot, window)
     # The bundled LLM writes Chinese: no warning about it above the answer.
     assert "English-only" not in page.banner.text()
+    # The Models page shows how fast the model wrote here.
+    window.tabs.setCurrentWidget(window.models_page)
+    speed = window.models_page.llm_box.speed.text()
+    assert "tokens/s" in speed and "first token" in speed and "on this computer" in speed
     window.close()
 
 
@@ -157,8 +166,9 @@ def test_stop_keeps_the_partial_answer_and_its_sources(qtbot, demo_workspace: st
         if busy and window.jobs.jobs:
             window.jobs.jobs[-1].signals.token.connect(first_words)
 
-    window.jobs.busy_changed.connect(on_job)
     page.generate_mode.click()
+    wait_idle(qtbot, window)
+    window.jobs.busy_changed.connect(on_job)
     page.query.setText(QUESTION)
     qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
     assert page.stop_button.isEnabled() and not page.ask_button.isEnabled()

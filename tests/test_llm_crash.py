@@ -120,8 +120,9 @@ def test_the_window_survives_a_killed_llm_and_says_so(qtbot, small_tipo_workspac
             killed.append(pid)
             os.kill(pid, signal.SIGKILL)
 
-    window.jobs.busy_changed.connect(on_job)
     page.generate_mode.click()
+    wait_idle(qtbot, window)  # the model loads (and warms) when generated answers are picked
+    window.jobs.busy_changed.connect(on_job)
     page.query.setText(QUESTION)
     qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
@@ -133,7 +134,8 @@ def test_the_window_survives_a_killed_llm_and_says_so(qtbot, small_tipo_workspac
     qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
     assert page.result is not None and page.result.mode == "extract"
-    page.generate_mode.click()
+    page.generate_mode.click()  # a fresh model process starts here
+    wait_idle(qtbot, window)
     qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
     assert page.result is not None and page.result.mode == "generate"

@@ -42,13 +42,36 @@ def degenerate(text: str, window: int = 30) -> bool:
     return len(text) > 4 * window and text.count(text[-window:]) >= 3
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
     return n
+
+
+def chat_formatter(llama: Any, generation_prompt: bool = True) -> Any:
+    """The model's own chat template (as create_chat_completion renders it), or None.
+    Without `generation_prompt`, the messages render as the start of a longer prompt."""
+    from llama_cpp import llama_chat_format
+
+    template = (llama.metadata or {}).get("tokenizer.chat_template")
+    if not template:
+        return None
+    model = llama._model
+    eos, bos = llama.token_eos(), llama.token_bos()
+    return llama_chat_format.Jinja2ChatFormatter(
+        template=template, eos_token=model.token_get_text(eos) if eos != -1 else "",
+        bos_token=model.token_get_text(bos) if bos != -1 else "",
+        add_generation_prompt=generation_prompt)
+
+
+def prompt_tokens(llama: Any, formatter: Any, messages: list[dict[str, str]]) -> list[int]:
+    """The tokens create_chat_completion evaluates for these messages."""
+    result = formatter(messages=messages)
+    return llama.tokenize(result.prompt.encode("utf-8"),
+                          add_bos=not result.added_special, special=True)
 
 
 class _Sequence:
@@ -100,25 +123,10 @@ class BatchedChat:
         self.ctx: Any = None
         self.ctx_cells = 0
         self.n_seq = 0
-        self.formatter = self._formatter()
-
-    def _formatter(self) -> Any:
-        """The model's own chat template (as create_chat_completion renders it), or None."""
-        from llama_cpp import llama_chat_format
-
-        template = (self.llama.metadata or {}).get("tokenizer.chat_template")
-        if not template:
-            return None
-        model = self.llama._model
-        eos, bos = self.llama.token_eos(), self.llama.token_bos()
-        return llama_chat_format.Jinja2ChatFormatter(
-            template=template, eos_token=model.token_get_text(eos) if eos != -1 else "",
-            bos_token=model.token_get_text(bos) if bos != -1 else "")
+        self.formatter = chat_formatter(llama)
 
     def prompt_tokens(self, messages: list[dict[str, str]]) -> list[int]:
-        result = self.formatter(messages=messages)
-        return self.llama.tokenize(result.prompt.encode("utf-8"),
-                                   add_bos=not result.added_special, special=True)
+        return prompt_tokens(self.llama, self.formatter, messages)
 
     def _context(self, n_seq: int, cells_per_seq: int) -> Any:
         """A context with `n_seq` sequences of `cells_per_seq` cells each, reused when big
@@ -185,7 +193,7 @@ class BatchedChat:
         for i, prompt in enumerate(prompts):
             if leaders:
                 leader, length = leaders[-1]
-                common = _common_prefix(prompts[leader], prompt)
+                common = common_prefix(prompts[leader], prompt)
                 if common >= max(16, len(prompt) // 2):
                     leaders[-1] = (leader, min(length, common, len(prompt) - 1))
                     continue

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from core.errors import ModelError
 from core.models.catalogue import encoder_source, installed_sources, llm_source
 from core.models.registry import ModelSource
+from core.models.speed import Speed, measured
 
 if TYPE_CHECKING:
     from core.desk import Desk
@@ -34,13 +35,22 @@ class ModelInfo:
     warning: str | None  # why it may not serve this workspace, or why it cannot be used
     id: str = ""  # what a setting names it by: bundled:NAME, or the path
     default: bool = False  # the one a workspace without a choice uses
+    speed: Speed | None = None  # measured on this computer as it worked (core.models.speed)
 
     @property
     def summary(self) -> str:
-        """One line for a list: name, size, languages."""
+        """One line for a list: name, size, languages, speed here."""
         size = f"{self.size_bytes / 1e6:,.0f} MB" if self.size_bytes else "size unknown"
         langs = ", ".join(LANGUAGE_NAMES.get(x, x) for x in self.languages) or "languages unknown"
-        return f"{self.name} ({size}; {langs})"
+        return f"{self.name} ({size}; {langs}; {self.speed_text(short=True)})"
+
+    def speed_text(self, short: bool = False) -> str:
+        if self.speed is None:
+            return "speed not measured here yet" if short else (
+                "not measured on this computer yet: " + (
+                    "it is measured as it answers" if self.kind == "llm"
+                    else "it is measured as it embeds entries"))
+        return self.speed.short() if short else self.speed.describe()
 
 
 def disk_size(path: Path) -> int:
@@ -61,7 +71,8 @@ def describe(source: ModelSource, language: str) -> ModelInfo:
     default = (encoder_source if source.kind == "encoder" else llm_source)(None)
     size = disk_size(source.path) or source.expected_size
     return ModelInfo(source.kind, source.name, str(source.path), source.package is not None,
-                     size, source.languages, warning, source.id, source.id == default.id)
+                     size, source.languages, warning, source.id, source.id == default.id,
+                     measured(source.id, source.kind))
 
 
 def installed_models(kind: str, language: str) -> list[ModelInfo]:

@@ -15,7 +15,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -142,24 +144,29 @@ class _Worker:
             return self._receive()
 
     def stream(self, message: dict[str, Any]) -> Iterator[str]:
+        """The pieces of one chat; when it ends, `last_done` holds the child's closing reply
+        (prompt size, tokens reused from the cache, tokens written)."""
         with self.lock:
             self.next_id += 1
             ident = self.next_id
             self._send({**message, "id": ident})
             finished = False
+            self.last_done: dict[str, Any] = {}
             try:
                 while True:
                     reply = self._receive()
                     if reply.get("done"):
                         finished = True
+                        self.last_done = reply
                         return
                     yield str(reply.get("piece", ""))
             finally:
                 if not finished and self.alive():  # the reader stopped early: stop the child
                     try:
                         self._send({"op": "cancel", "id": ident})
-                        while not self._receive().get("done"):
+                        while not (reply := self._receive()).get("done"):
                             pass
+                        self.last_done = reply
                     except ModelError:
                         pass
 
@@ -207,6 +214,26 @@ class _Worker:
             self.proc.stdout.close()
 
 
+@dataclass(frozen=True)
+class CallStats:
+    """How one chat went, measured here: what the Models page's speed and the benchmark
+    report."""
+
+    prompt_tokens: int | None  # the rendered prompt
+    reused_tokens: int  # of those, already in the model's cache (a warmed system prompt)
+    tokens: int | None  # written
+    first_token_s: float | None  # from the request to the first piece
+    seconds: float  # from the request to the last piece
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Writing speed after the first piece (prompt processing left out)."""
+        if not self.tokens or self.tokens < 2 or self.first_token_s is None:
+            return None
+        writing = self.seconds - self.first_token_s
+        return round((self.tokens - 1) / writing, 1) if writing > 0 else None
+
+
 class LocalLLM:
     """A chat model on this computer. Streaming yields text pieces as they are generated."""
 
@@ -225,6 +252,7 @@ class LocalLLM:
                       "n_threads": n_threads or max(1, os.cpu_count() or 1)}
         self._guard = threading.Lock()
         self._worker: _Worker | None = None
+        self.last_call: CallStats | None = None  # the last chat (stopped early or not)
         try:
             self._ensure()
         except ModelError as exc:
@@ -267,22 +295,39 @@ class LocalLLM:
     def count_tokens(self, text: str) -> int:
         return int(self._ensure().request({"op": "tokens", "text": text})["n"])
 
+    def warm(self, messages: list[Message]) -> int:
+        """Evaluate these messages' prompt (a system prompt) ahead of the question: a chat
+        whose prompt starts with the same tokens skips them. Returns how many there were
+        (0 for a GGUF without a chat template of its own)."""
+        return int(self._ensure().request({"op": "warm", "messages": messages})["tokens"])
+
     def stream_chat(self, messages: list[Message], max_tokens: int = 384,
                     temperature: float = 0.2) -> Iterator[str]:
         text = ""
-        pieces = self._ensure().stream({"op": "chat", "messages": messages,
-                                        "max_tokens": max_tokens, "temperature": temperature,
-                                        "repeat_penalty": self.repeat_penalty})
+        worker = self._ensure()
+        self.last_call = None
+        started, first = time.monotonic(), None
+        pieces = worker.stream({"op": "chat", "messages": messages, "max_tokens": max_tokens,
+                                "temperature": temperature,
+                                "repeat_penalty": self.repeat_penalty})
         try:
             for piece in pieces:
                 if not piece:
                     continue
+                if first is None:
+                    first = time.monotonic() - started
                 yield piece
                 text += piece
                 if degenerate(text):
                     break  # small models loop; stop rather than print the same line again
         finally:
             pieces.close()  # stops the child's generation when we stop reading
+            # (here, not after: a reader that stops early closes this generator too)
+            done = getattr(worker, "last_done", {})
+            if done:
+                self.last_call = CallStats(done.get("prompt_tokens"), int(done.get(
+                    "reused_tokens") or 0), done.get("tokens"), first,
+                    time.monotonic() - started)
 
     def chat(self, messages: list[Message], max_tokens: int = 384,
              temperature: float = 0.2) -> str:

@@ -7,6 +7,8 @@ pipes: one JSON object per line.
 
     parent -> child   {"op": "load", "path", "n_ctx", "n_threads", "seed"}
                       {"op": "tokens", "text"}
+                      {"op": "warm", "messages"}   (prefills a fixed prompt prefix, e.g. the
+                       system prompt, so the next chat that starts with it skips that part)
                       {"op": "chat", "id", "messages", "max_tokens", "temperature",
                        "repeat_penalty"}
                       {"op": "chat_batch", "id", "requests": [{"messages", "max_tokens",
@@ -14,8 +16,9 @@ pipes: one JSON object per line.
                        core.models.batched)
                       {"op": "cancel", "id"}       (may arrive while a chat streams)
     child -> parent   {"ok": true, ...} | {"error": "one line"} | {"piece": "..."} then
-                      {"done": true, "cancelled": bool} (a batch's "done" carries
-                      "replies": [{"text", "tokens"}, ...])
+                      {"done": true, "cancelled": bool, "prompt_tokens", "reused_tokens",
+                      "tokens"} (a batch's "done" carries "replies": [{"text", "tokens"},
+                      ...])
 
 The child exits when its standard input closes, so it never outlives the app.
 """
@@ -28,6 +31,8 @@ import queue
 import sys
 import threading
 from typing import IO, Any
+
+from core.models.batched import common_prefix
 
 FROZEN_FLAG = "--patent-desk-llm-worker"  # how a PyInstaller bundle starts this (entry_*.py)
 
@@ -58,6 +63,7 @@ class Worker:
         self.out = out
         self.llama: Any = None
         self.batched: Any = None  # core.models.batched.BatchedChat, made at the first batch
+        self.formatters: dict[bool, Any] = {}  # the model's chat template (None: it has none)
         self.options: dict[str, Any] = {}
 
     def send(self, **message: object) -> None:
@@ -85,8 +91,37 @@ class Worker:
         text = str(request["text"]).encode("utf-8")
         self.send(n=len(self.llama.tokenize(text, add_bos=False)))
 
+    def _prompt(self, messages: list[dict[str, str]], opening: bool = False) -> list[int]:
+        """The tokens create_chat_completion feeds the model for these messages ([] when
+        the GGUF has no chat template of its own); `opening`: as the start of a longer
+        conversation (no assistant turn opened after them)."""
+        from core.models.batched import chat_formatter, prompt_tokens
+
+        if opening not in self.formatters:
+            self.formatters[opening] = chat_formatter(self.llama, not opening)
+        formatter = self.formatters[opening]
+        return prompt_tokens(self.llama, formatter, messages) if formatter else []
+
+    def _cached(self, tokens: list[int]) -> int:
+        """How many of these tokens the model's KV cache already holds (llama-cpp-python
+        reuses that prefix and evaluates only the rest)."""
+        held = self.llama.input_ids[:self.llama.n_tokens].tolist()
+        return common_prefix(held, tokens)
+
+    def warm(self, request: dict[str, Any]) -> None:
+        """Evaluate the opening of a conversation (a system prompt) now, while the reader is
+        still typing: an answer's prompt starts with the same tokens, and llama-cpp-python
+        then evaluates only what follows them. Nothing to do when the cache holds them."""
+        tokens = self._prompt(request["messages"], opening=True)
+        if tokens and self._cached(tokens) < len(tokens):
+            self.llama.reset()
+            self.llama.eval(tokens)
+        self.send(ok=True, tokens=len(tokens))
+
     def chat(self, request: dict[str, Any], cancelled: set[int]) -> None:
         ident = int(request["id"])
+        prompt = self._prompt(request["messages"])
+        reused = self._cached(prompt) if prompt else 0
         chunks = self.llama.create_chat_completion(
             messages=request["messages"], max_tokens=int(request["max_tokens"]),
             temperature=float(request["temperature"]),
@@ -100,7 +135,11 @@ class Worker:
             if piece:
                 self.send(piece=piece)
         cancelled.discard(ident)
-        self.send(done=True, cancelled=stopped)
+        # What the prompt cost and what was written, for speeds measured on this machine
+        # (the Models page): the tokens evaluated after the prompt are the reply's.
+        written = max(0, self.llama.n_tokens - len(prompt)) if prompt else None
+        self.send(done=True, cancelled=stopped, prompt_tokens=len(prompt) or None,
+                  reused_tokens=reused, tokens=written)
 
     def chat_batch(self, request: dict[str, Any], cancelled: set[int]) -> None:
         from core.models.batched import BatchedChat, Request
@@ -138,6 +177,8 @@ def main() -> int:
                 worker.send(error="no model is loaded")
             elif op == "tokens":
                 worker.tokens(request)
+            elif op == "warm":
+                worker.warm(request)
             elif op == "chat":
                 worker.chat(request, requests.cancelled)
             elif op == "chat_batch":

@@ -29,132 +29,147 @@
         <translation>由本機語言模型根據最相關的條目撰寫回答，並標註出處。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="86"/>
+        <location filename="../pages/ask.py" line="87"/>
         <source>Ask</source>
         <translation>提問</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="87"/>
+        <location filename="../pages/ask.py" line="88"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="89"/>
+        <location filename="../pages/ask.py" line="90"/>
         <source>Stop the model writing; the answer keeps what it has written so far.</source>
         <translation>停止語言模型撰寫；回答保留目前已寫出的內容。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="93"/>
+        <location filename="../pages/ask.py" line="94"/>
         <source>Copy answer with sources</source>
         <translation>複製回答與出處</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="95"/>
+        <location filename="../pages/ask.py" line="96"/>
         <source>Cited</source>
         <translation>引用</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="95"/>
+        <location filename="../pages/ask.py" line="96"/>
         <source>Question</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="95"/>
+        <location filename="../pages/ask.py" line="96"/>
         <source>Category</source>
         <translation>類別</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="95"/>
+        <location filename="../pages/ask.py" line="96"/>
         <source>Score</source>
         <translation>分數</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="96"/>
+        <location filename="../pages/ask.py" line="97"/>
         <source>Found by</source>
         <translation>找到方式</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="161"/>
+        <location filename="../pages/ask.py" line="160"/>
+        <source>Loading the language model…</source>
+        <translation>正在載入語言模型…</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="168"/>
+        <source>Language model ready: {model}</source>
+        <translation>語言模型已就緒：{model}</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="183"/>
         <source>Writing the answer…</source>
         <translation>正在撰寫回答…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="162"/>
+        <location filename="../pages/ask.py" line="184"/>
         <source>Searching…</source>
         <translation>搜尋中…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="177"/>
+        <location filename="../pages/ask.py" line="199"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="181"/>
+        <location filename="../pages/ask.py" line="203"/>
         <source>{stage}…</source>
         <translation>{stage}…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="197"/>
+        <location filename="../pages/ask.py" line="219"/>
         <source>Sources</source>
         <translation>出處</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="201"/>
+        <location filename="../pages/ask.py" line="223"/>
         <source>lexical</source>
         <translation>字詞</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="201"/>
+        <location filename="../pages/ask.py" line="223"/>
         <source>dense</source>
         <translation>語意</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="202"/>
+        <location filename="../pages/ask.py" line="224"/>
         <source>both</source>
         <translation>兩者</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="213"/>
+        <location filename="../pages/ask.py" line="235"/>
         <source>Answered by: {model}</source>
         <translation>回答來源：{model}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="215"/>
+        <location filename="../pages/ask.py" line="237"/>
         <source>Stopped: the answer is what was written before Stop</source>
         <translation>已停止：回答為按下停止前已寫出的內容</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="224"/>
+        <location filename="../pages/ask.py" line="242"/>
+        <source>first words after {seconds:.1f} s</source>
+        <translation>{seconds:.1f} 秒後開始作答</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="249"/>
         <source>{n} citation(s) corrected to the source the text quotes</source>
         <translation>已將 {n} 處引用改為內文實際引述的來源</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="227"/>
+        <location filename="../pages/ask.py" line="252"/>
         <source>searched as: {terms}</source>
         <translation>以詞彙表譯為：{terms}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="218"/>
+        <location filename="../pages/ask.py" line="240"/>
         <source>{seconds:.1f} s</source>
         <translation>{seconds:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="220"/>
+        <location filename="../pages/ask.py" line="245"/>
         <source>{n} citation(s) naming no source were removed</source>
         <translation>已移除 {n} 個不對應任何來源的引用標記</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="258"/>
+        <location filename="../pages/ask.py" line="283"/>
         <source>Entry {id} is no longer in this workspace.</source>
         <translation>條目 {id} 已不在此工作區中。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="270"/>
+        <location filename="../pages/ask.py" line="295"/>
         <source>Answer and sources copied.</source>
         <translation>已複製回答與出處。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="230"/>
+        <location filename="../pages/ask.py" line="255"/>
         <source>semantic search: {n}% ready</source>
         <translation>語意搜尋已完成 {n}%</translation>
     </message>
@@ -686,148 +701,148 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="91"/>
+        <location filename="../main_window.py" line="93"/>
         <source>Ask</source>
         <translation>提問</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="95"/>
+        <location filename="../main_window.py" line="97"/>
         <source>Library</source>
         <translation>題庫</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="100"/>
+        <location filename="../main_window.py" line="102"/>
         <source>Improve retrieval</source>
         <translation>改善檢索</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="102"/>
+        <location filename="../main_window.py" line="104"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114"/>
+        <location filename="../main_window.py" line="116"/>
         <source>Import…</source>
         <translation>匯入…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="115"/>
+        <location filename="../main_window.py" line="117"/>
         <source>Export…</source>
         <translation>匯出…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="116"/>
+        <location filename="../main_window.py" line="118"/>
         <source>Switch workspace…</source>
         <translation>切換工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="118"/>
+        <location filename="../main_window.py" line="120"/>
         <source>Settings…</source>
         <translation>設定…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="120"/>
+        <location filename="../main_window.py" line="122"/>
         <source>Quit</source>
         <translation>結束</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="122"/>
+        <location filename="../main_window.py" line="124"/>
         <source>Filter entries</source>
         <translation>篩選條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="123"/>
+        <location filename="../main_window.py" line="125"/>
         <source>Ask a question</source>
         <translation>提出問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="124"/>
+        <location filename="../main_window.py" line="126"/>
         <source>Open log folder</source>
         <translation>開啟記錄檔資料夾</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="125"/>
-        <location filename="../main_window.py" line="362"/>
+        <location filename="../main_window.py" line="127"/>
+        <location filename="../main_window.py" line="374"/>
         <source>About Patent Desk</source>
         <translation>關於 Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="127"/>
+        <location filename="../main_window.py" line="129"/>
         <source>Import spreadsheets (Ctrl+I)</source>
         <translation>匯入試算表（Ctrl+I）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="128"/>
+        <location filename="../main_window.py" line="130"/>
         <source>Export the entries to XLSX or CSV</source>
         <translation>將條目匯出為 XLSX 或 CSV</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="131"/>
+        <location filename="../main_window.py" line="133"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="140"/>
+        <location filename="../main_window.py" line="142"/>
         <source>&amp;Help</source>
         <translation>說明(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143"/>
+        <location filename="../main_window.py" line="145"/>
         <source>Main</source>
         <translation>主要</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="148"/>
+        <location filename="../main_window.py" line="150"/>
         <source>Workspace:</source>
         <translation>工作區：</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="172"/>
+        <location filename="../main_window.py" line="174"/>
         <source>Patent Desk</source>
         <translation>Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="205"/>
+        <location filename="../main_window.py" line="209"/>
         <source>Opening workspace…</source>
         <translation>正在開啟工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="231"/>
+        <location filename="../main_window.py" line="239"/>
         <source>{n} items in workspace &apos;{name}&apos;</source>
         <translation>工作區「{name}」共有 {n} 個條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="248"/>
+        <location filename="../main_window.py" line="260"/>
         <source>Wait until the workspace is open and no task is running, then import.</source>
         <translation>請等工作區開啟且沒有進行中的工作後再匯入。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="257"/>
+        <location filename="../main_window.py" line="269"/>
         <source>Export entries</source>
         <translation>匯出條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="268"/>
+        <location filename="../main_window.py" line="280"/>
         <source>Exporting…</source>
         <translation>匯出中…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="276"/>
+        <location filename="../main_window.py" line="288"/>
         <source>Exported {n} entries to {path}</source>
         <translation>已匯出 {n} 個條目到 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="334"/>
+        <location filename="../main_window.py" line="346"/>
         <source>The new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="348"/>
+        <location filename="../main_window.py" line="360"/>
         <source>The log is in {path}</source>
         <translation>記錄檔位於 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="358"/>
+        <location filename="../main_window.py" line="370"/>
         <source>Patent Desk {version}
 
 Answers clients&apos; patent questions from your own Q&amp;A knowledge base, offline.</source>
@@ -852,37 +867,42 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>ModelBox</name>
     <message>
-        <location filename="../pages/models.py" line="60"/>
+        <location filename="../pages/models.py" line="61"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="68"/>
+        <location filename="../pages/models.py" line="69"/>
         <source>Name</source>
         <translation>名稱</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="69"/>
+        <location filename="../pages/models.py" line="70"/>
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="70"/>
+        <location filename="../pages/models.py" line="71"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="75"/>
+        <location filename="../pages/models.py" line="72"/>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <location filename="../pages/models.py" line="77"/>
         <source>Installed</source>
         <translation>已安裝</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="84"/>
+        <location filename="../pages/models.py" line="86"/>
         <source> (bundled)</source>
         <translation>（內建）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="95"/>
+        <location filename="../pages/models.py" line="98"/>
         <source>, default</source>
         <translation>，預設</translation>
     </message>
@@ -905,112 +925,112 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
         <translation>要為所有條目重新建立向量嗎？</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="105"/>
+        <location filename="../pages/models.py" line="108"/>
         <source>Language model (writes generated answers)</source>
         <translation>語言模型（撰寫生成回答）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="106"/>
+        <location filename="../pages/models.py" line="109"/>
         <source>Choose GGUF file…</source>
         <translation>選擇 GGUF 檔案…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="106"/>
+        <location filename="../pages/models.py" line="109"/>
         <source>Use bundled model</source>
         <translation>使用內建模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="107"/>
+        <location filename="../pages/models.py" line="110"/>
         <source>Sentence encoder (semantic search)</source>
         <translation>句向量編碼器（語意搜尋）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="108"/>
+        <location filename="../pages/models.py" line="111"/>
         <source>Choose encoder folder…</source>
         <translation>選擇編碼器資料夾…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="109"/>
+        <location filename="../pages/models.py" line="112"/>
         <source>Use bundled encoder</source>
         <translation>使用內建編碼器</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="111"/>
+        <location filename="../pages/models.py" line="114"/>
         <source>All cores</source>
         <translation>全部核心</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="113"/>
+        <location filename="../pages/models.py" line="116"/>
         <source> tokens</source>
         <translation> 個 token</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="115"/>
+        <location filename="../pages/models.py" line="118"/>
         <source>empty: the model on this computer</source>
         <translation>留空：使用本機上的模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="117"/>
+        <location filename="../pages/models.py" line="120"/>
         <source>An OpenAI-compatible server shared by several seats (llama.cpp server, vLLM, Ollama), e.g. http://192.168.1.20:8000/v1</source>
         <translation>多個座位共用的 OpenAI 相容伺服器（llama.cpp server、vLLM、Ollama），例如 http://192.168.1.20:8000/v1</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="119"/>
+        <location filename="../pages/models.py" line="122"/>
         <source>Apply</source>
         <translation>套用</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="120"/>
+        <location filename="../pages/models.py" line="123"/>
         <source>Language model settings (this workspace)</source>
         <translation>語言模型設定（此工作區）</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="122"/>
+        <location filename="../pages/models.py" line="125"/>
         <source>Threads</source>
         <translation>執行緒</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="123"/>
+        <location filename="../pages/models.py" line="126"/>
         <source>Context size</source>
         <translation>上下文長度</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="124"/>
+        <location filename="../pages/models.py" line="127"/>
         <source>LLM server</source>
         <translation>LLM 伺服器</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="176"/>
+        <location filename="../pages/models.py" line="183"/>
         <source>Choose a GGUF language model</source>
         <translation>選擇 GGUF 語言模型</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="177"/>
+        <location filename="../pages/models.py" line="184"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="183"/>
+        <location filename="../pages/models.py" line="190"/>
         <source>Choose a sentence-transformers model folder</source>
         <translation>選擇 sentence-transformers 模型資料夾</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="195"/>
+        <location filename="../pages/models.py" line="202"/>
         <source>Checking the model…</source>
         <translation>正在檢查模型…</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="209"/>
+        <location filename="../pages/models.py" line="216"/>
         <source>Model changed.</source>
         <translation>模型已變更。</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="227"/>
+        <location filename="../pages/models.py" line="234"/>
         <source>Saved; the language model uses them from its next answer.</source>
         <translation>已儲存；語言模型會從下一次回答開始使用。</translation>
     </message>
     <message>
-        <location filename="../pages/models.py" line="230"/>
+        <location filename="../pages/models.py" line="237"/>
         <source>Connecting to the LLM server…</source>
         <translation>正在連線到 LLM 伺服器…</translation>
     </message>
@@ -1119,17 +1139,17 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>SemanticFill</name>
     <message>
-        <location filename="../semantic_fill.py" line="69"/>
+        <location filename="../semantic_fill.py" line="70"/>
         <source>Semantic search: {n}% ready</source>
         <translation>語意搜尋：已完成 {n}%</translation>
     </message>
     <message>
-        <location filename="../semantic_fill.py" line="71"/>
+        <location filename="../semantic_fill.py" line="72"/>
         <source>Semantic search: {stage}…</source>
         <translation>語意搜尋：{stage}…</translation>
     </message>
     <message>
-        <location filename="../semantic_fill.py" line="82"/>
+        <location filename="../semantic_fill.py" line="83"/>
         <source>Semantic search unavailable: {reason}</source>
         <translation>語意搜尋無法使用：{reason}</translation>
     </message>
@@ -1137,37 +1157,37 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings.py" line="78"/>
+        <location filename="../settings.py" line="79"/>
         <source>Settings</source>
         <translation>設定</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="80"/>
+        <location filename="../settings.py" line="81"/>
         <source>System</source>
         <translation>跟隨系統</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="84"/>
+        <location filename="../settings.py" line="85"/>
         <source>A new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="87"/>
+        <location filename="../settings.py" line="88"/>
         <source>empty: the workspaces on this computer</source>
         <translation>留空：使用本機上的工作區</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="89"/>
+        <location filename="../settings.py" line="90"/>
         <source>A PostgreSQL database (with pgvector) that several seats share, e.g. postgresql://patentdesk@192.168.1.20/patentdesk; applies at once</source>
         <translation>多個座位共用的 PostgreSQL 資料庫（需 pgvector），例如 postgresql://patentdesk@192.168.1.20/patentdesk；立即生效</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="101"/>
+        <location filename="../settings.py" line="102"/>
         <source>Language</source>
         <translation>語言</translation>
     </message>
     <message>
-        <location filename="../settings.py" line="103"/>
+        <location filename="../settings.py" line="104"/>
         <source>Shared store</source>
         <translation>共用資料庫</translation>
     </message>

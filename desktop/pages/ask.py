@@ -83,6 +83,7 @@ class AskPage(QWidget):
         modes = QButtonGroup(self)
         modes.addButton(self.extract_mode)
         modes.addButton(self.generate_mode)
+        self.generate_mode.toggled.connect(self._mode_changed)
         self.ask_button = QPushButton(self.tr("Ask"), enabled=False)
         self.stop_button = QPushButton(self.tr("Stop"), enabled=False)
         self.stop_button.setToolTip(self.tr(
@@ -148,6 +149,27 @@ class AskPage(QWidget):
 
     def mode(self) -> str:
         return "generate" if self.generate_mode.isChecked() else "extract"
+
+    def _mode_changed(self, generated: bool) -> None:
+        """Picking generated answers loads the language model and has it read the answer
+        instructions now, while the question is typed: the first answer starts sooner, and
+        a model that cannot load says so before anything is asked."""
+        desk = self.host.desk
+        if not generated or desk is None or self.host.jobs.busy():
+            return
+        self.host.show_status(self.tr("Loading the language model…"))
+
+        def work(ctx: JobContext) -> str:
+            with bind(desk, ctx) as d:
+                d.prepare_answers()
+                return d.llm.name
+
+        def ready(name: str) -> None:
+            self.host.show_status(self.tr("Language model ready: {model}").format(model=name))
+            self.show_warnings()  # the loaded model may add its own warning
+
+        self.host.jobs.start(work, ready, self._failed, self._progress, self._failed,
+                             beside_background=True)
 
     # -- asking -----------------------------------------------------------------------------
     def ask(self) -> None:
@@ -216,6 +238,9 @@ class AskPage(QWidget):
                 " · " + status
         if result.seconds is not None:
             status += " · " + self.tr("{seconds:.1f} s").format(seconds=result.seconds)
+        if result.first_token_s is not None:
+            status += " · " + self.tr("first words after {seconds:.1f} s").format(
+                seconds=result.first_token_s)
         if result.removed_citations:
             status += " · " + self.tr("{n} citation(s) naming no source were removed").format(
                 n=result.removed_citations)

@@ -56,6 +56,7 @@ class ModelBox(QGroupBox):
     def __init__(self, title: str, choose: str, reset: str) -> None:
         super().__init__(title)
         self.name, self.path, self.size = QLabel(), QLabel(wordWrap=True), QLabel()
+        self.speed = QLabel(wordWrap=True)  # measured on this computer as the model worked
         self.bundled = QComboBox()  # every bundled model installed here
         self.use_button = QPushButton(self.tr("Use"))
         self.warning = QLabel(wordWrap=True, visible=False)
@@ -68,6 +69,7 @@ class ModelBox(QGroupBox):
         form.addRow(self.tr("Name"), self.name)
         form.addRow(self.tr("Location"), self.path)
         form.addRow(self.tr("Size"), self.size)
+        form.addRow(self.tr("Speed"), self.speed)
         form.addRow(self.warning)
         bundled = QHBoxLayout()
         bundled.addWidget(self.bundled, 1)
@@ -85,6 +87,7 @@ class ModelBox(QGroupBox):
         self.path.setText("" if info is None else info.path)
         self.size.setText("" if info is None or not info.size_bytes
                           else f"{info.size_bytes / 1e6:,.1f} MB")
+        self.speed.setText("" if info is None else info.speed_text())
         self.warning.setText((info.warning or "") if info else "")
         self.warning.setVisible(bool(info and info.warning))
         self.reset_button.setEnabled(bool(info and not info.default))
@@ -149,6 +152,10 @@ class ModelsPage(QWidget):
         idle = self.host.desk is not None and not self.host.jobs.busy()
         for widget in (self.llm_box, self.encoder_box, self.apply_button):
             widget.setEnabled(idle)
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt's
+        self.refresh()  # speeds measured since it was last shown (answers, fills)
+        super().showEvent(event)
 
     def refresh(self) -> None:
         desk = self.host.desk
