@@ -174,6 +174,27 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare_queries(args: argparse.Namespace) -> int:
+    """Write the training queries ahead of `tune` (the window does this after an import)."""
+    from core.desk import Desk
+    from core.progress import ProgressPrinter
+
+    _require_workspace(args.workspace)
+    with Desk(args.workspace, ProgressPrinter()) as desk:
+        report = desk.prepare_queries(args.llm_budget or None)  # 0: no limit
+    if args.json:
+        print(json.dumps({"added": report.added, "stored": report.stored,
+                          "llm_items": report.llm_items, "llm_note": report.llm_note,
+                          "llm_skipped": report.llm_skipped}, ensure_ascii=False))
+        return 0
+    print(f"{report.added} queries added; stored per angle: "
+          f"{json.dumps(report.stored, ensure_ascii=False)}")
+    for note in (report.llm_skipped, report.llm_note):
+        if note:
+            print(f"note: {note}")
+    return 0
+
+
 def confirm_re_embed(desk: Desk, yes: bool, command: str, why: str) -> None:
     """Replacing a workspace's vectors is the user's explicit, confirmed choice where they
     are not this seat's alone: on a shared store every seat then needs this encoder. Asks
@@ -208,6 +229,14 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     p.add_argument("--yes", action="store_true",
                    help="with --re-embed: replace another encoder's vectors without asking")
     p.set_defaults(func=cmd_embed)
+
+    p = sub.add_parser("prepare-queries", parents=[common],
+                       help="write the training queries the next `tune` uses (rule-based "
+                       "angles, and LLM angles within a time budget), without training")
+    p.add_argument("--llm-budget", type=float, default=150.0, metavar="SECONDS",
+                   help="LLM time for this run (default 150; 0: every item); the next run "
+                   "goes on where this one stopped")
+    p.set_defaults(func=cmd_prepare_queries)
 
     p = sub.add_parser("migrate-store", parents=[common],
                        help="copy a workspace between the SQLite files and a PostgreSQL store")

@@ -34,6 +34,7 @@ from core.vectors import FillState
 from core.workspaces import workspace_exists
 
 if TYPE_CHECKING:
+    from core.tune.dataset import QueryReport
     from core.tune.loop import TuneOptions, TuneReport
 
 # Re-exported: the CLI and tests reach it as core.desk.require_items.
@@ -191,6 +192,10 @@ class Desk:
     # -- tuning and evaluation (core.tuning_session) -----------------------------------------
     def tune(self, options: TuneOptions | None = None, llm_angles: str = "auto") -> TuneReport:
         return tuning_session.tune(self, options, llm_angles)
+
+    def prepare_queries(self, llm_budget_s: float | None = tuning_session.LLM_BUDGET_S
+                        ) -> QueryReport:
+        return tuning_session.prepare_queries(self, llm_budget_s)
 
     def default_tune_options(self, kind: str = "auto") -> TuneOptions:
         return tuning_session.default_tune_options(self, kind)

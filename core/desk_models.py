@@ -73,6 +73,17 @@ class DeskModels:
             self._llm = llm_settings.load(self.ws)
         return self._llm
 
+    @property
+    def loaded_llm(self) -> LLM | None:
+        """The LLM if it is loaded already: another Desk on the same workspace (a background
+        job's) can share it, so one model process serves both."""
+        return self._llm
+
+    def share_llm(self, llm: LLM | None) -> None:
+        """Adopt an LLM another Desk on this workspace loaded, unless one is loaded here."""
+        if self._llm is None:
+            self._llm = llm
+
     def llm_url(self) -> str | None:
         return llm_settings.url(self.ws)
 

@@ -24,7 +24,15 @@ from core.retrieve import Retriever
 from core.store import WorkspaceStore, measured
 from core.store.tuning import AdapterStore
 from core.tune.adapters import activate, stored
-from core.tune.dataset import llm_fits
+from core.tune.dataset import (
+    HELDOUT,
+    LLM_BUDGET_S,
+    LLM_K,
+    PER_ANGLE,
+    QueryReport,
+    build_queries,
+    llm_fits,
+)
 
 if TYPE_CHECKING:
     from core.tune.loop import TuneOptions, TuneReport
@@ -65,14 +73,7 @@ def tune(desk: OpenDesk, options: TuneOptions | None = None, llm_angles: str = "
     require_items(desk)
     desk.require_vectors()
     ws = desk.ws
-    llm, skipped = None, None
-    if llm_angles == "auto" and not desk.llm_url():  # a served model is the user's choice
-        skipped = llm_fits(llm_source(ws.get_setting("models.llm")), ws)
-    if llm_angles != "off" and not skipped:
-        try:
-            llm = desk.llm
-        except ModelError as exc:  # no LLM here (it crashed, or the CPU is too old)
-            skipped = f"LLM angles skipped (rule-based angles were used): {exc}"
+    llm, skipped = _angle_writer(desk, llm_angles)
     report = run_tune(ws, desk.encoder, options or default_tune_options(desk), llm,
                       desk.progress, desk.cancel)
     report.queries.llm_skipped = skipped or report.queries.llm_skipped
@@ -80,6 +81,35 @@ def tune(desk: OpenDesk, options: TuneOptions | None = None, llm_angles: str = "
     if report.activated:  # re-embedding forgot the fusion weight measured on held-out
         measured.adapter_weight(ws, report.adapter_id, report.fusion_weight)
         desk.measure_reading()  # the adapter may have taught the encoder characters
+    return report
+
+
+def _angle_writer(desk: OpenDesk, llm_angles: str) -> tuple[LocalLLM | RemoteLLM | None,
+                                                             str | None]:
+    """The LLM that writes query angles, or None with the reason it does not."""
+    llm, skipped = None, None
+    if llm_angles == "auto" and not desk.llm_url():  # a served model is the user's choice
+        skipped = llm_fits(llm_source(desk.ws.get_setting("models.llm")), desk.ws)
+    if llm_angles != "off" and not skipped:
+        try:
+            llm = desk.llm
+        except ModelError as exc:  # no LLM here (it crashed, or the CPU is too old)
+            skipped = f"LLM angles skipped (rule-based angles were used): {exc}"
+    return llm, skipped
+
+
+def prepare_queries(desk: OpenDesk, llm_budget_s: float | None = LLM_BUDGET_S
+                    ) -> QueryReport:
+    """Write the training queries the next `tune` uses, without training: rule-based
+    angles for every new or changed item, LLM angles (when the LLM fits the workspace)
+    for as many items as `llm_budget_s` allows. Stored and resumable, so the window runs
+    this in the background after an import and one click of Improve retrieval finds them
+    there. Cancel keeps what was written."""
+    require_items(desk)
+    llm, skipped = _angle_writer(desk, "auto")
+    report = build_queries(desk.ws, PER_ANGLE, llm, LLM_K, None, HELDOUT, desk.progress,
+                           desk.cancel, llm_budget_s=llm_budget_s)
+    report.llm_skipped = skipped or report.llm_skipped
     return report
 
 

@@ -39,6 +39,7 @@ from core.errors import PatentDeskError
 from core.workspaces import list_workspaces
 from desktop.import_wizard import IMPORTABLE, ImportWizard
 from desktop.jobs import JobContext, JobRunner
+from desktop.query_prep import QueryPrep
 from desktop.semantic_fill import SemanticFill
 from desktop.settings import SettingsDialog, app_settings, icon
 from desktop.stages import stage_label
@@ -69,10 +70,12 @@ class MainWindow(QMainWindow):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.progress = QProgressBar(maximumWidth=240, visible=False)
-        self.fill = SemanticFill(self, lambda: self.ask_page.show_warnings())  # "40% ready"
+        self.fill = SemanticFill(self, self._filled)  # "40% ready"
         self.semantic = self.fill.label
+        self.query_prep = QueryPrep(self)  # training questions after an import
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.semantic)
+        self.statusBar().addPermanentWidget(self.query_prep.widget)
         self.statusBar().addPermanentWidget(self.progress)
         self.tabs = QTabWidget(documentMode=True)
         self.setCentralWidget(self.tabs)
@@ -250,8 +253,17 @@ class MainWindow(QMainWindow):
             self.open_workspace(fallback)
 
     def start_fill(self) -> None:
-        """Fill the missing vectors in the background (desktop.semantic_fill)."""
+        """Fill the missing vectors in the background (desktop.semantic_fill), then write
+        training queries for changed entries (desktop.query_prep, once the fill ends)."""
         self.fill.start()
+        self.query_prep.start()
+
+    def _filled(self) -> None:
+        self.ask_page.show_warnings()  # the fill measured what the encoder reads
+        self.query_prep.start()
+
+    def free_llm(self) -> None:
+        self.query_prep.stop(wait=True)  # a generated answer needs the LLM now
 
     # -- import and export ------------------------------------------------------------------
     def import_files(self, files: list[str] | None = None) -> ImportWizard | None:

@@ -25,6 +25,14 @@ RULES_MODEL = "rules-v2"
 # Items whose LLM angles are written in one batch (5 roles each: 20 conversations decoded
 # together). Measured on 2 cores with Qwen2.5-0.5B: see README, "LLM query angles".
 LLM_BATCH_ITEMS = 4
+# What every run generates with (one click, and the background run after an import, which
+# must write the very queries a click would: same split, same counts).
+PER_ANGLE = 1  # rule-based queries per angle and item
+LLM_K = 3  # LLM queries asked for per role
+HELDOUT = 0.1  # share of queries kept out of training, to choose and judge the adapter
+# LLM time per run (None: no limit). One click stays within ten minutes on two cores:
+# Qwen2.5-0.5B writes the five angles of about ten items in this time; later runs go on.
+LLM_BUDGET_S = 150.0
 
 
 @dataclass

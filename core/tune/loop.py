@@ -28,23 +28,28 @@ from core.retrieve import Retriever
 from core.store import WorkspaceStore, measured
 from core.store.tuning import AdapterStore, QueryStore, StoredQuery
 from core.tune.adapters import dump_weights, stored
-from core.tune.dataset import QueryReport, build_queries
+from core.tune.dataset import (
+    HELDOUT,
+    LLM_BUDGET_S,
+    LLM_K,
+    PER_ANGLE,
+    QueryReport,
+    build_queries,
+)
 from core.tune.negatives import mine_negatives
 from core.tune.trainer import TrainConfig, train_adapter
 
 
 @dataclass(frozen=True)
 class TuneOptions:
-    per_angle: int = 1
-    llm_k: int = 3
+    per_angle: int = PER_ANGLE
+    llm_k: int = LLM_K
     negatives: str = "both"
     hard: int = 8
     random: int = 8
-    heldout: float = 0.1
+    heldout: float = HELDOUT
     max_train: int | None = None  # cap on training queries (a fixed sample), to bound time
-    # LLM time per run (None: no limit). One click stays within ten minutes on two cores:
-    # Qwen2.5-0.5B writes the five angles of about ten items in this time; later clicks go on.
-    llm_budget_s: float | None = 150.0
+    llm_budget_s: float | None = LLM_BUDGET_S  # LLM time per run (None: no limit)
     train: TrainConfig = field(default_factory=TrainConfig)
 
 

@@ -79,97 +79,97 @@
         <translation>正在載入語言模型…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="168"/>
+        <location filename="../pages/ask.py" line="169"/>
         <source>Language model ready: {model}</source>
         <translation>語言模型已就緒：{model}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="183"/>
+        <location filename="../pages/ask.py" line="184"/>
         <source>Writing the answer…</source>
         <translation>正在撰寫回答…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="184"/>
+        <location filename="../pages/ask.py" line="185"/>
         <source>Searching…</source>
         <translation>搜尋中…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="199"/>
+        <location filename="../pages/ask.py" line="202"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="203"/>
+        <location filename="../pages/ask.py" line="206"/>
         <source>{stage}…</source>
         <translation>{stage}…</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="219"/>
+        <location filename="../pages/ask.py" line="222"/>
         <source>Sources</source>
         <translation>出處</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="223"/>
+        <location filename="../pages/ask.py" line="226"/>
         <source>lexical</source>
         <translation>字詞</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="223"/>
+        <location filename="../pages/ask.py" line="226"/>
         <source>dense</source>
         <translation>語意</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="224"/>
+        <location filename="../pages/ask.py" line="227"/>
         <source>both</source>
         <translation>兩者</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="235"/>
+        <location filename="../pages/ask.py" line="238"/>
         <source>Answered by: {model}</source>
         <translation>回答來源：{model}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="237"/>
+        <location filename="../pages/ask.py" line="240"/>
         <source>Stopped: the answer is what was written before Stop</source>
         <translation>已停止：回答為按下停止前已寫出的內容</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="242"/>
+        <location filename="../pages/ask.py" line="245"/>
         <source>first words after {seconds:.1f} s</source>
         <translation>{seconds:.1f} 秒後開始作答</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="249"/>
+        <location filename="../pages/ask.py" line="252"/>
         <source>{n} citation(s) corrected to the source the text quotes</source>
         <translation>已將 {n} 處引用改為內文實際引述的來源</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="252"/>
+        <location filename="../pages/ask.py" line="255"/>
         <source>searched as: {terms}</source>
         <translation>以詞彙表譯為：{terms}</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="240"/>
+        <location filename="../pages/ask.py" line="243"/>
         <source>{seconds:.1f} s</source>
         <translation>{seconds:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="245"/>
+        <location filename="../pages/ask.py" line="248"/>
         <source>{n} citation(s) naming no source were removed</source>
         <translation>已移除 {n} 個不對應任何來源的引用標記</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="283"/>
+        <location filename="../pages/ask.py" line="286"/>
         <source>Entry {id} is no longer in this workspace.</source>
         <translation>條目 {id} 已不在此工作區中。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="295"/>
+        <location filename="../pages/ask.py" line="298"/>
         <source>Answer and sources copied.</source>
         <translation>已複製回答與出處。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="255"/>
+        <location filename="../pages/ask.py" line="258"/>
         <source>semantic search: {n}% ready</source>
         <translation>語意搜尋已完成 {n}%</translation>
     </message>
@@ -701,148 +701,148 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="93"/>
+        <location filename="../main_window.py" line="96"/>
         <source>Ask</source>
         <translation>提問</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="97"/>
+        <location filename="../main_window.py" line="100"/>
         <source>Library</source>
         <translation>題庫</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="102"/>
+        <location filename="../main_window.py" line="105"/>
         <source>Improve retrieval</source>
         <translation>改善檢索</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="104"/>
+        <location filename="../main_window.py" line="107"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="116"/>
+        <location filename="../main_window.py" line="119"/>
         <source>Import…</source>
         <translation>匯入…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="117"/>
+        <location filename="../main_window.py" line="120"/>
         <source>Export…</source>
         <translation>匯出…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="118"/>
+        <location filename="../main_window.py" line="121"/>
         <source>Switch workspace…</source>
         <translation>切換工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="120"/>
+        <location filename="../main_window.py" line="123"/>
         <source>Settings…</source>
         <translation>設定…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="122"/>
+        <location filename="../main_window.py" line="125"/>
         <source>Quit</source>
         <translation>結束</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="124"/>
+        <location filename="../main_window.py" line="127"/>
         <source>Filter entries</source>
         <translation>篩選條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="125"/>
+        <location filename="../main_window.py" line="128"/>
         <source>Ask a question</source>
         <translation>提出問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="126"/>
+        <location filename="../main_window.py" line="129"/>
         <source>Open log folder</source>
         <translation>開啟記錄檔資料夾</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="127"/>
-        <location filename="../main_window.py" line="374"/>
+        <location filename="../main_window.py" line="130"/>
+        <location filename="../main_window.py" line="386"/>
         <source>About Patent Desk</source>
         <translation>關於 Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="129"/>
+        <location filename="../main_window.py" line="132"/>
         <source>Import spreadsheets (Ctrl+I)</source>
         <translation>匯入試算表（Ctrl+I）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="130"/>
+        <location filename="../main_window.py" line="133"/>
         <source>Export the entries to XLSX or CSV</source>
         <translation>將條目匯出為 XLSX 或 CSV</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="133"/>
+        <location filename="../main_window.py" line="136"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="142"/>
+        <location filename="../main_window.py" line="145"/>
         <source>&amp;Help</source>
         <translation>說明(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="145"/>
+        <location filename="../main_window.py" line="148"/>
         <source>Main</source>
         <translation>主要</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="150"/>
+        <location filename="../main_window.py" line="153"/>
         <source>Workspace:</source>
         <translation>工作區：</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="174"/>
+        <location filename="../main_window.py" line="177"/>
         <source>Patent Desk</source>
         <translation>Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="209"/>
+        <location filename="../main_window.py" line="212"/>
         <source>Opening workspace…</source>
         <translation>正在開啟工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239"/>
+        <location filename="../main_window.py" line="242"/>
         <source>{n} items in workspace &apos;{name}&apos;</source>
         <translation>工作區「{name}」共有 {n} 個條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="260"/>
+        <location filename="../main_window.py" line="272"/>
         <source>Wait until the workspace is open and no task is running, then import.</source>
         <translation>請等工作區開啟且沒有進行中的工作後再匯入。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="269"/>
+        <location filename="../main_window.py" line="281"/>
         <source>Export entries</source>
         <translation>匯出條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="280"/>
+        <location filename="../main_window.py" line="292"/>
         <source>Exporting…</source>
         <translation>匯出中…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="288"/>
+        <location filename="../main_window.py" line="300"/>
         <source>Exported {n} entries to {path}</source>
         <translation>已匯出 {n} 個條目到 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="346"/>
+        <location filename="../main_window.py" line="358"/>
         <source>The new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="360"/>
+        <location filename="../main_window.py" line="372"/>
         <source>The log is in {path}</source>
         <translation>記錄檔位於 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="370"/>
+        <location filename="../main_window.py" line="382"/>
         <source>Patent Desk {version}
 
 Answers clients&apos; patent questions from your own Q&amp;A knowledge base, offline.</source>
@@ -1033,6 +1033,44 @@ Answers clients&apos; patent questions from your own Q&amp;A knowledge base, off
         <location filename="../pages/models.py" line="237"/>
         <source>Connecting to the LLM server…</source>
         <translation>正在連線到 LLM 伺服器…</translation>
+    </message>
+</context>
+<context>
+    <name>QueryPrep</name>
+    <message>
+        <location filename="../query_prep.py" line="37"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../query_prep.py" line="39"/>
+        <source>Stop writing training questions; what was written is kept for Improve retrieval.</source>
+        <translation>停止撰寫訓練問題；已寫好的會保留給「改善檢索」使用。</translation>
+    </message>
+    <message>
+        <location filename="../query_prep.py" line="99"/>
+        <source>Training questions: stopping…</source>
+        <translation>訓練問題：正在停止…</translation>
+    </message>
+    <message>
+        <location filename="../query_prep.py" line="106"/>
+        <source>Training questions: {done} of {total} entries</source>
+        <translation>訓練問題：{done} / {total} 筆</translation>
+    </message>
+    <message>
+        <location filename="../query_prep.py" line="108"/>
+        <source>Training questions: starting…</source>
+        <translation>訓練問題：開始撰寫…</translation>
+    </message>
+    <message>
+        <location filename="../query_prep.py" line="116"/>
+        <source>Training questions ready for Improve retrieval: {n} new</source>
+        <translation>訓練問題已備妥，可供「改善檢索」使用：新增 {n} 則</translation>
+    </message>
+    <message>
+        <location filename="../query_prep.py" line="131"/>
+        <source>Training questions were not written: {reason}</source>
+        <translation>未能撰寫訓練問題：{reason}</translation>
     </message>
 </context>
 <context>

@@ -158,6 +158,7 @@ class AskPage(QWidget):
         if not generated or desk is None or self.host.jobs.busy():
             return
         self.host.show_status(self.tr("Loading the language model…"))
+        self.host.free_llm()
 
         def work(ctx: JobContext) -> str:
             with bind(desk, ctx) as d:
@@ -182,6 +183,8 @@ class AskPage(QWidget):
         self.copy_button.setEnabled(False)
         self.host.show_status(self.tr("Writing the answer…") if mode == "generate"
                               else self.tr("Searching…"))
+        if mode == "generate":
+            self.host.free_llm()
 
         def work(ctx: JobContext) -> Answer:
             with bind(desk, ctx) as d:
