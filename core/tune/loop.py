@@ -142,6 +142,10 @@ def run_tune(ws: WorkspaceStore, encoder: Encoder, options: TuneOptions,
     report = build_queries(ws, options.per_angle, llm, options.llm_k, None, options.heldout,
                            progress, cancel, llm_budget_s=options.llm_budget_s)
     timings["generate"] = time.monotonic() - clock
+    if isinstance(llm, LocalLLM):
+        # Its process (~0.7 GB with the default model) would sit idle through training, the
+        # run's largest allocation: closed, it starts again at the next generated answer.
+        llm.close()
 
     store = QueryStore(ws)
     ids = ws.item_ids()

@@ -15,7 +15,9 @@ a large parent would inflate every number). Per action:
   (`core.models.llm_worker`), read from /proc every 0.2 s while it runs (its high-water mark
   only grows, so the last read before it exits is its peak to within the last 0.2 s);
 * `total_peak_mb`: main + worker peaks, the memory the user's action costs at worst (the two
-  peaks need not coincide, so this is an upper bound).
+  peaks need not coincide, so this is an upper bound);
+* `together_peak_mb`: the largest sum of the call's and its children's VmRSS at one moment,
+  sampled every 0.2 s: what the machine held at once.
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ def _vm_hwm_kib(pid: int) -> int | None:
     except (OSError, ValueError):
         return None
     return None
+
+
+def _vm_rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        return 0
+    return 0
 
 
 def _children(pid: int) -> list[int]:
@@ -83,6 +95,7 @@ def run_action(label: str, args: list[str], env: dict[str, str],
     peaks: dict[int, int] = {}      # descendant pid -> VmHWM KiB
     names: dict[int, str] = {}
     main_hwm = [0]
+    together = [0]  # the most the call and its children held at one sampled moment
     done = threading.Event()
     stderr_tail: list[str] = []
 
@@ -95,11 +108,14 @@ def run_action(label: str, args: list[str], env: dict[str, str],
     def poll() -> None:
         while not done.is_set():
             main_hwm[0] = max(main_hwm[0], _vm_hwm_kib(proc.pid) or 0)
+            now = _vm_rss_kib(proc.pid)
             for child in _descendants(proc.pid):
                 hwm = _vm_hwm_kib(child)
                 if hwm:
                     peaks[child] = max(peaks.get(child, 0), hwm)
                     names.setdefault(child, _cmdline(child))
+                now += _vm_rss_kib(child)
+            together[0] = max(together[0], now)
             done.wait(0.2)
 
     threads = [threading.Thread(target=drain, daemon=True),
@@ -132,6 +148,10 @@ def run_action(label: str, args: list[str], env: dict[str, str],
         "worker_peak_mb": round(worker_mb, 1) if worker_mb else None,
         "workers": len(worker_pids),
         "total_peak_mb": round(main_mb + (worker_mb or 0), 1),
+        # The call and its children at once (VmRSS summed every 0.2 s): what the machine
+        # held, where the two peaks above come at different times (tune frees the LLM's
+        # process before training).
+        "together_peak_mb": round(together[0] / 1024, 1),
         "returncode": proc.returncode}
     if other:
         out["other_children_mb"] = other

@@ -82,15 +82,14 @@ PROFILES = {
         name="quick", ablation_epochs=1, ablation_max_train=64,
         ablations=("random", "hard"), generate_sample=6, generate_budget_s=140,
         synthetic_rows=2_000, limit_sample=500, search_queries=30, llm_roles=("keyword",),
-        llm_max_tokens=64, actions=("import", "search", "ask", "generate", "eval"),
+        llm_max_tokens=64,
         notes=("Quick mode: the main tuning run is what one click runs (the app's default "
                "options); the ablations are only random vs hard negatives (1 epoch, "
                "64 training queries each, on the 36 technical-report and Patent Attorney Act "
                "items), not queries per angle, LLM angles or symmetric LoRA; answers are "
                "generated within 140 s only; the synthetic spreadsheet has 2,000 rows, not "
                "100,000; search stops at 100k items; LLM speed uses 1 item x 1 role, 64 "
-               "tokens; peak RSS per user action leaves out tune (its own ~5 min: the full "
-               "run measures it).",)),
+               "tokens.",)),
     "tiny": Profile(
         name="tiny", corpus_rows=30, tune_epochs=1, max_train=32, llm_budget_s=15,
         ablation_rows=30,
