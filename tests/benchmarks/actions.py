@@ -155,7 +155,7 @@ def run_action(label: str, args: list[str], env: dict[str, str],
         "returncode": proc.returncode}
     if other:
         out["other_children_mb"] = other
-    out["within_target"] = out["total_peak_mb"] <= TARGET_MB
+    out["within_target"] = out["together_peak_mb"] <= TARGET_MB  # held at once
     if proc.returncode != 0:
         out["error"] = "".join(stderr_tail)[-1500:]
     log(f"actions: {label}: {out['wall_s']} s, main {out['main_peak_mb']} MB"

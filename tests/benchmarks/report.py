@@ -300,12 +300,19 @@ def llama_builds_section() -> list[str]:
             table(records) + "\n"]
 
 
+def _within(run: dict[str, Any], target: float) -> bool:
+    """Judged on what the machine held at once where that was measured (the sum of the two
+    peaks counts a worker that tune has already closed), else on the sum."""
+    held = run.get("together_peak_mb")
+    return (held if held is not None else run["total_peak_mb"]) <= target
+
+
 def actions_section(r: dict[str, Any], a: dict[str, Any]) -> list[str]:
     """Peak RSS per user action (tests/benchmarks/actions.py): issue #18's 2 GB target."""
     target = a.get("target_mb", 2048)
     rows = [[x["action"], x["wall_s"], x["main_peak_mb"], x.get("worker_peak_mb") or "–",
              x["total_peak_mb"], x.get("together_peak_mb", "–"), f"≤ {target}",
-             ("FAILED" if x.get("returncode") else "yes" if x["within_target"] else "**no**")]
+             ("FAILED" if x.get("returncode") else "yes" if _within(x, target) else "**no**")]
             for x in a.get("runs", [])]
     return ["\n### Peak RSS per user action (MB)\n",
             "Each action is one CLI call (`python -m core.cli ...`) on a workspace of the demo "
@@ -316,7 +323,7 @@ def actions_section(r: dict[str, Any], a: dict[str, Any]) -> list[str]:
             "Total = main + worker, an upper bound (the two peaks need not "
             "coincide); at once = the largest sum of both processes' RSS sampled every "
             "0.2 s (tune closes the LLM's process before it trains). The target is issue "
-            "#18's 2 GB for any user action, checked on the total.\n\n",
+            "#18's 2 GB for any user action, checked on what was held at once.\n\n",
             md_table(["action", "wall s", "main peak MB", "LLM worker peak MB", "total MB",
                       "at once MB", "target MB", "within"], rows),
             caption(r)]
