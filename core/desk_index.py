@@ -63,12 +63,12 @@ class DeskIndex:
         swapped only with `replace`, an explicit choice. After a fill that completes the
         workspace, search quality is measured again. `ids`: only these items (a hand edit)."""
         desk, encoders = self._desk, self.models.encoders
-        started = time.monotonic()
         if self.semantic_problem():
             if not replace or ids is not None:
                 return 0
             filled = self.ws.count_items()
-            encoder = encoders.for_documents(filled)
+            encoder = encoders.for_documents(filled)  # loads the model: not timed below
+            started = time.monotonic()
             vectors.replace_vectors(self.ws, encoder, desk.progress, desk.cancel)
         else:
             state = self.semantic_state()
@@ -76,6 +76,7 @@ class DeskIndex:
                 return 0
             missing = len(ids) if ids is not None else state.total - state.done
             encoder = encoders.for_documents(missing)
+            started = time.monotonic()
             filled = vectors.fill_missing(self.ws, encoder, ids, desk.progress, desk.cancel)
         if filled >= speed.MIN_FILL:  # the Models page's speed on this computer
             speed.record(encoder.source.id, filled / (time.monotonic() - started))
