@@ -30,6 +30,7 @@ from core.progress import Progress
 from core.records import ImportReport, ImportSource, Item
 from core.retrieve import Hit, Retriever
 from core.store import open_workspace
+from core.tune.dataset import LLM_BUDGET_S
 from core.vectors import FillState
 from core.workspaces import workspace_exists
 
@@ -193,7 +194,7 @@ class Desk:
     def tune(self, options: TuneOptions | None = None, llm_angles: str = "auto") -> TuneReport:
         return tuning_session.tune(self, options, llm_angles)
 
-    def prepare_queries(self, llm_budget_s: float | None = tuning_session.LLM_BUDGET_S
+    def prepare_queries(self, llm_budget_s: float | None = LLM_BUDGET_S
                         ) -> QueryReport:
         return tuning_session.prepare_queries(self, llm_budget_s)
 

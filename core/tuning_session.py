@@ -23,16 +23,9 @@ from core.records import document_text
 from core.retrieve import Retriever
 from core.store import WorkspaceStore, measured
 from core.store.tuning import AdapterStore
+from core.tune import dataset
 from core.tune.adapters import activate, stored
-from core.tune.dataset import (
-    HELDOUT,
-    LLM_BUDGET_S,
-    LLM_K,
-    PER_ANGLE,
-    QueryReport,
-    build_queries,
-    llm_fits,
-)
+from core.tune.dataset import QueryReport, llm_fits
 
 if TYPE_CHECKING:
     from core.tune.loop import TuneOptions, TuneReport
@@ -98,7 +91,7 @@ def _angle_writer(desk: OpenDesk, llm_angles: str) -> tuple[LocalLLM | RemoteLLM
     return llm, skipped
 
 
-def prepare_queries(desk: OpenDesk, llm_budget_s: float | None = LLM_BUDGET_S
+def prepare_queries(desk: OpenDesk, llm_budget_s: float | None = dataset.LLM_BUDGET_S
                     ) -> QueryReport:
     """Write the training queries the next `tune` uses, without training: rule-based
     angles for every new or changed item, LLM angles (when the LLM fits the workspace)
@@ -107,8 +100,10 @@ def prepare_queries(desk: OpenDesk, llm_budget_s: float | None = LLM_BUDGET_S
     there. Cancel keeps what was written."""
     require_items(desk)
     llm, skipped = _angle_writer(desk, "auto")
-    report = build_queries(desk.ws, PER_ANGLE, llm, LLM_K, None, HELDOUT, desk.progress,
-                           desk.cancel, llm_budget_s=llm_budget_s)
+    # tune's own settings (core.tune.dataset): the same queries and split a click would make
+    report = dataset.build_queries(desk.ws, dataset.PER_ANGLE, llm, dataset.LLM_K, None,
+                                   dataset.HELDOUT, desk.progress, desk.cancel,
+                                   llm_budget_s=llm_budget_s)
     report.llm_skipped = skipped or report.llm_skipped
     return report
 

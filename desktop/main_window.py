@@ -253,12 +253,10 @@ class MainWindow(QMainWindow):
             self.open_workspace(fallback)
 
     def start_fill(self) -> None:
-        """Fill the missing vectors in the background (desktop.semantic_fill), then write
-        training queries for changed entries (desktop.query_prep, once the fill ends)."""
+        """Fill the missing vectors in the background (desktop.semantic_fill)."""
         self.fill.start()
-        self.query_prep.start()
 
-    def _filled(self) -> None:
+    def _filled(self) -> None:  # then training queries, if entries changed (query_prep)
         self.ask_page.show_warnings()  # the fill measured what the encoder reads
         self.query_prep.start()
 

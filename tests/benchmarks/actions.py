@@ -164,6 +164,18 @@ def run_action(label: str, args: list[str], env: dict[str, str],
     return out
 
 
+def _plan(files: list[str], what: str) -> list[tuple[str, str, list[str]]]:
+    """Every measured action: its key, its label and the CLI call (without --workspace)."""
+    return [("import", f"import ({what}, with the vector fill)", ["import", *files]),
+            ("search", "search (hybrid)", ["search", QUESTION]),
+            ("ask", "ask (extract)", ["ask", QUESTION]),
+            ("generate", "ask --mode generate (local LLM)",
+             ["ask", QUESTION, "--mode", "generate"]),
+            ("eval", f"eval ({DEFAULT_QUERIES.name})", ["eval", "--queries",
+                                                         str(DEFAULT_QUERIES)]),
+            ("tune", "tune (one-click default)", ["tune"])]
+
+
 def run(profile: Profile, work: Path) -> dict[str, Any]:
     from tests.benchmarks.common import corpus_csv, current_rss_mb
 
@@ -174,14 +186,7 @@ def run(profile: Profile, work: Path) -> dict[str, Any]:
     if profile.corpus_rows is not None:
         files = [str(corpus_csv(("patent_qa.csv", "utility_model_report_qa.csv"),
                                 profile.corpus_rows, work / "corpus" / "actions.csv"))]
-    plan = [("import", "import (demo files, with the vector fill)", ["import", *files]),
-            ("search", "search (hybrid)", ["search", QUESTION]),
-            ("ask", "ask (extract)", ["ask", QUESTION]),
-            ("generate", "ask --mode generate (local LLM)",
-             ["ask", QUESTION, "--mode", "generate"]),
-            ("eval", f"eval ({DEFAULT_QUERIES.name})", ["eval", "--queries",
-                                                         str(DEFAULT_QUERIES)]),
-            ("tune", "tune (one-click default)", ["tune"])]
+    plan = _plan(files, "demo files")
     runs = []
     for key, label, args in plan:
         if key not in wanted:
@@ -217,12 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATENT_DESK_HOME": str(home)}
     sheet = write_sheet(synthetic_rows(args.rows), home / f"synthetic-{args.rows}.csv")
     ws = ["--workspace", "actions-large", "--json"]
-    plan = {"import": ["import", str(sheet)], "search": ["search", QUESTION],
-            "ask": ["ask", QUESTION], "generate": ["ask", QUESTION, "--mode", "generate"],
-            "eval": ["eval", "--queries", str(DEFAULT_QUERIES)], "tune": ["tune"]}
+    wanted = args.actions.split(",")
     runs = []
-    for key in args.actions.split(","):
-        record = run_action(f"{key} ({args.rows:,} items)", [*plan[key], *ws], env, 7200)
+    for key, label, call in _plan([str(sheet)], f"{args.rows:,} synthetic items"):
+        if key not in wanted:
+            continue
+        record = run_action(label, [*call, *ws], env, 7200)
         record["key"] = key
         record["within_target"] = record["together_peak_mb"] <= LARGE_TARGET_MB
         runs.append(record)
