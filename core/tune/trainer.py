@@ -117,8 +117,9 @@ def _checkpointing(encoder: Encoder, on: bool) -> None:
     A batch's kept activations were the largest allocation of a tuning run: with
     multilingual-e5 (1,536-wide intermediate layers, LoRA dropout copies of every adapted
     layer's input) one step of 32 questions held about 1.3 GB, and `tune` peaked at 2.4 GB
-    (issue #18 asks 2 GB for any action). Recomputing them costs about 45% more time per
-    step and changes no gradient (the non-reentrant variant replays dropout's random state)."""
+    (issue #18 asks 2 GB for any action). Recomputing them costs more time per step and
+    changes no gradient (the non-reentrant variant replays dropout's random state);
+    `python -m tests.benchmarks.checkpointing` measures both."""
     model = encoder.model[0].auto_model
     if on:
         if hasattr(model, "activation_checkpointing_enable"):  # transformers 5.x's name
