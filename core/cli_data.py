@@ -40,9 +40,13 @@ def storage_message(exc: BaseException, args: argparse.Namespace) -> str | None:
     return one_line(explain(exc, path))
 
 
-def _require_workspace(name: str) -> None:
+def _require_workspace(name: str, seeds_demo: bool = False) -> None:
+    """`seeds_demo`: the command opens a Desk, which creates the demo workspace from the
+    bundled files on first use, as the window does."""
     from core.workspaces import workspace_exists
 
+    if seeds_demo and name == paths.DEMO_WORKSPACE:
+        return
     if not workspace_exists(name):
         raise WorkspaceError(f"there is no workspace '{name}'; see: patent-desk workspaces")
 
@@ -156,7 +160,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     from core.desk import Desk, require_items
     from core.progress import ProgressPrinter
 
-    _require_workspace(args.workspace)
+    _require_workspace(args.workspace, seeds_demo=True)
     with Desk(args.workspace, ProgressPrinter()) as desk:
         require_items(desk)
         if args.re_embed and desk.ws.vector_dim() is not None and desk.semantic_problem():
@@ -179,7 +183,7 @@ def cmd_prepare_queries(args: argparse.Namespace) -> int:
     from core.desk import Desk
     from core.progress import ProgressPrinter
 
-    _require_workspace(args.workspace)
+    _require_workspace(args.workspace, seeds_demo=True)
     with Desk(args.workspace, ProgressPrinter()) as desk:
         report = desk.prepare_queries(args.llm_budget or None)  # 0: no limit
     if args.json:

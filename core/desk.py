@@ -43,7 +43,7 @@ require_items = tuning_session.require_items
 
 LLM = llm_settings.LLM
 
-DEMO = "demo"
+DEMO = paths.DEMO_WORKSPACE
 UNKNOWN_WARN_RATIO = model_fit.UNKNOWN_WARN_RATIO
 LLM_CTX_DEFAULT = llm_settings.CTX_DEFAULT
 LLM_CTX_RANGE = llm_settings.CTX_RANGE

@@ -73,6 +73,10 @@ def resource_dir() -> Path:
     return Path(resources.__file__).resolve().parent
 
 
+# The workspace a Desk fills from demo_files() the first time it is opened.
+DEMO_WORKSPACE = "demo"
+
+
 def demo_files() -> list[Path]:
     return sorted((resource_dir() / "demo").glob("*.csv"))
 

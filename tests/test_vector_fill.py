@@ -204,3 +204,16 @@ def test_a_seat_without_the_workspaces_encoder_searches_lexically(data_home: Pat
     text = run_cli("search", QUESTION, "-w", "firm", home=data_home)
     assert ("note: semantic search is off (encoder folder /models/only-on-the-other-seat does "
             "not exist; choose a model folder)") in text.stderr
+
+
+def test_embed_on_a_fresh_computer_creates_the_demo_workspace_first(data_home: Path):
+    """`--workspace demo` means the bundled demo everywhere: a command that opens it before
+    the window ever did builds it from the bundled files instead of saying it is missing;
+    any other missing name is still refused with the command that lists workspaces."""
+    missing = run_cli("embed", "-w", "nowhere", home=data_home)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "there is no workspace 'nowhere'; see: patent-desk workspaces" in missing.stderr
+    demo = run_cli("embed", "-w", "demo", "--json", home=data_home)
+    assert demo.returncode == 0, demo.stderr
+    state = json.loads(demo.stdout)
+    assert state["done"] == state["total"] == 725
