@@ -121,9 +121,28 @@ def test_common_bigrams_no_longer_make_every_item_a_candidate(data_home):
 
 def test_rare_bigrams_beyond_the_budget_join_the_common_ones():
     held = {"甲": 10, "乙": 30, "丙": 50, "丁": 900}
-    plan = lexical_plan.match_expression(list(held), 10_000, lambda t, cap: held[t],
-                                         common=100, budget=45)
+    together = {'("丙" AND "丁")': 5}
+
+    def matching(expression: str, cap: int) -> int:
+        return together.get(expression) or held[expression.strip('"')]
+
+    plan = lexical_plan.match_expression(list(held), 10_000, matching, common=100, budget=45)
     assert plan == '"甲" OR "乙" OR ("丙" AND "丁")'
     # Below the size where bigrams can be common, the query is searched as it is.
-    assert lexical_plan.match_expression(list(held), 100, lambda t, cap: held[t],
+    assert lexical_plan.match_expression(list(held), 100, matching,
                                          common=100) == '"甲" OR "乙" OR "丙" OR "丁"'
+
+
+def test_common_bigrams_held_together_by_too_many_items_leave_the_ranking_to_rare_ones():
+    """申請 and 請案 are both common and nearly always together: their AND would score
+    most of the corpus. Past the budget it is left out while rare bigrams can rank."""
+    held = {"甲": 10, "乙": 30, "丙": 500, "丁": 900}
+
+    def matching(expression: str, cap: int) -> int:
+        return 450 if "AND" in expression else held[expression.strip('"')]
+
+    assert lexical_plan.match_expression(list(held), 10_000, matching, common=100,
+                                         budget=200) == '"甲" OR "乙"'
+    # With no rare bigram the common ones, all together, are the only ranking there is.
+    assert lexical_plan.match_expression(["丙", "丁"], 10_000, matching, common=100,
+                                         budget=200) == '("丙" AND "丁")'
