@@ -162,6 +162,9 @@ def visible_state(window: MainWindow) -> dict[str, Any]:
     ask = window.page_with("query")
     if ask is not None and hasattr(ask, "answer"):
         state["answer"] = ask.answer.toPlainText()
+        # the Sources table's last column, untranslated: lexical, dense or both
+        result = getattr(ask, "result", None)
+        state["sources_found_by"] = [hit.found_by() for hit in result.hits] if result else []
     library = window.page_with("filter")
     if library is not None:
         state["library_count"] = library.count.text()

@@ -67,7 +67,9 @@ def test_tiny_run_writes_results_table_and_plots(tmp_path: Path):
     assert results["import"]["import_tipo"]["rows"] == 30
     assert results["import"]["embedding"]["ratio"] > 0
     cold = {c["what"]: c for c in results["import"]["cold_start"]}
-    assert {"search (hybrid)", "search --mode lexical", "ask (official answer)"} == set(cold)
+    # the window's row: launched, answered with the dense channel among its sources, closed
+    assert {"search (hybrid)", "search --mode lexical", "ask (official answer)",
+            "window: launch to first answer"} == set(cold)
     assert all(c["seconds"] > 0 and (c["peak_rss_mb"] or 1) > 0 for c in cold.values())
     search = results["search"]["sizes"]["1000"]
     for mode in ("lexical", "dense", "hybrid", "numpy"):

@@ -265,3 +265,19 @@ def tune_options(epochs: int | None = None, base: Any = None, **overrides: Any
     if ignored:
         applied["ignored"] = ignored
     return options, applied
+
+
+def md_table(header: list[str], rows: list[list[Any]]) -> str:
+    def cell(v: Any) -> str:
+        if v is None:
+            return "–"
+        if isinstance(v, float):
+            return (f"{v:.3f}" if abs(v) < 1 else f"{v:.2f}" if abs(v) < 10
+                    else f"{v:.1f}" if abs(v) < 100 else f"{v:,.0f}")
+        if isinstance(v, int) and not isinstance(v, bool):
+            return f"{v:,}"
+        return str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

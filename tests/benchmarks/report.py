@@ -3,13 +3,13 @@ the models (file + sha256) and the git commit it was measured with."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import plots
+from tests.benchmarks import plots, report_files
+from tests.benchmarks.common import md_table
 from tests.benchmarks.quality import METRICS, ROWS
 
 HEAD = {"hit@1": "Hit@1", "hit@3": "Hit@3", "hit@10": "Hit@10", "mrr@10": "MRR@10",
@@ -29,22 +29,6 @@ def provenance(results: dict[str, Any], short: bool = True) -> str:
 
 def caption(results: dict[str, Any]) -> str:
     return f"\n_Measured on {provenance(results)}._\n"
-
-
-def md_table(header: list[str], rows: list[list[Any]]) -> str:
-    def cell(v: Any) -> str:
-        if v is None:
-            return "–"
-        if isinstance(v, float):
-            return (f"{v:.3f}" if abs(v) < 1 else f"{v:.2f}" if abs(v) < 10
-                    else f"{v:.1f}" if abs(v) < 100 else f"{v:,.0f}")
-        if isinstance(v, int) and not isinstance(v, bool):
-            return f"{v:,}"
-        return str(v)
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
 
 
 def pct(v: float | None) -> str:
@@ -222,9 +206,10 @@ def speed_section(r: dict[str, Any]) -> list[str]:
                "encode of the same texts; LLM = `llama_cpp.Llama.create_chat_completion` on "
                "the same messages, same sampling settings, calls interleaved.\n")
     if imp.get("cold_start"):
-        out.append("\nCold start: one-off `patent-desk` calls on the TIPO workspace, each a new "
-                   "process, median of 3 (the venv; questions encoded by the numpy engine, "
-                   "core/models/light.py):\n")
+        out.append("\nCold start: one-off `patent-desk` calls on the TIPO workspace, and the "
+                   "window from launch to its first answer (offscreen), each a new process, "
+                   "median of 3 after one uncounted call (the venv; questions encoded by the "
+                   "numpy engine, core/models/light.py):\n")
         out.append(md_table(["call", "seconds", "peak RSS MB"],
                             [[c["what"], c["seconds"], c["peak_rss_mb"]]
                              for c in imp["cold_start"]]))
@@ -271,7 +256,8 @@ def speed_section(r: dict[str, Any]) -> list[str]:
             [[t["run"], *[t["stages_s"].get(n) for n in names], t["total_s"],
               t["train_queries"], t.get("train_s_per_1k_queries"),
               t.get("total_s_per_1k_queries")] for t in tuning])]
-    out += llama_builds_section()
+    out += report_files.llama_builds_section()
+    out += report_files.cold_start_section()
     stages = r.get("stages", {})
     out += ["\n### Peak RSS and wall time per stage (each stage is one process)\n",
             md_table(["stage", "wall s", "CPU s (user + sys)", "peak RSS MB", "status"],
@@ -279,25 +265,6 @@ def speed_section(r: dict[str, Any]) -> list[str]:
                        "FAILED" if "error" in i else "ok"] for n, i in stages.items()]),
             caption(r), "![throughput](throughput.png) ![memory](memory.png)\n"]
     return out
-
-
-def llama_builds_section() -> list[str]:
-    """Tokens/s of llama.cpp builds, from docs/benchmarks/llama_builds.json (one row per
-    build: `python -m tests.benchmarks.llama_builds --label ...` in a venv holding it)."""
-    from tests.benchmarks.llama_builds import OUT, table
-
-    if not OUT.exists():
-        return []
-    records = json.loads(OUT.read_text())
-    return ["\n### llama.cpp builds (bundled LLM, the Ask page's real prompt)\n",
-            "The installer builds llama.cpp for x86-64-v3 with no AVX-512 and no AMX "
-            "(`core/models/llama_build.py`). Measured against ggml's native build on this "
-            "AVX-512 machine, greedy, 160 tokens, "
-            f"{records[0]['threads']} threads; raw = `llama_cpp` in-process, app = "
-            "`LocalLLM` (its child process). A build that picked AVX-512 kernels at run time "
-            "could at best match the native row. Rerun: "
-            "`python -m tests.benchmarks.llama_builds --label NAME` per build.\n\n",
-            table(records) + "\n"]
 
 
 def _within(run: dict[str, Any], target: float) -> bool:

@@ -143,40 +143,16 @@ def embedding_case(encoder: Any, texts: list[str]) -> dict[str, Any]:
             "raw_s": raw_s}
 
 
-COLD_QUESTION = "專利年費可以預繳嗎"
-
-
-def cold_start(workspace: str, repeats: int = 3) -> list[dict[str, Any]]:
-    """Seconds and peak RSS of one-off CLI calls as a user types them (each a new process on
-    an existing workspace), the median of `repeats`."""
-    import statistics
-    import subprocess
+def cold_start(workspace: str, scratch: Path, repeats: int = 3) -> list[dict[str, Any]]:
+    """Seconds and peak RSS of one-off CLI calls and of the window's first answer as a user
+    meets them, each a new process on an existing workspace (tests/benchmarks/cold_start.py;
+    the bundle's beside the venv's: run that module with --app)."""
     import sys
 
-    exe = str(Path(sys.executable).with_name("patent-desk"))
-    cases = [("search (hybrid)", ["search", COLD_QUESTION]),
-             ("search --mode lexical", ["search", COLD_QUESTION, "--mode", "lexical"]),
-             ("ask (official answer)", ["ask", COLD_QUESTION])]
-    out = []
-    for label, args in cases:
-        times, peaks = [], []
-        for _ in range(repeats):
-            # /usr/bin/time reports the call's own peak: a child forked from this (large)
-            # process would count this process's pages as its own (Linux keeps the
-            # pre-exec high-water mark in ru_maxrss).
-            timer = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []
-            started = time.perf_counter()
-            done = subprocess.run([*timer, exe, *args, "--workspace", workspace, "--json"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  text=True, check=False)
-            times.append(time.perf_counter() - started)
-            if done.returncode != 0:
-                raise RuntimeError(f"patent-desk {' '.join(args)} failed: {done.stderr[-500:]}")
-            if timer:
-                peaks.append(int(done.stderr.strip().splitlines()[-1]) / 1024)
-        out.append({"what": label, "seconds": round(statistics.median(times), 2),
-                    "peak_rss_mb": round(max(peaks), 1) if peaks else None})
-    return out
+    from tests.benchmarks import cold_start as cold
+
+    program = Path(sys.executable).with_name("patent-desk")
+    return cold.measure({"venv": (program, dict(os.environ))}, scratch, repeats, workspace)
 
 
 def run_import(profile: Profile, work: Path) -> dict[str, Any]:
@@ -197,8 +173,8 @@ def run_import(profile: Profile, work: Path) -> dict[str, Any]:
     log("speed: importing the TIPO files")
     out["import_tipo"] = import_case("speed-tipo", files, questions, encoder, len(questions),
                                      out["embedding"]["raw_s"])
-    log("speed: cold starts of the CLI")
-    out["cold_start"] = cold_start("speed-tipo", 1 if profile.name == "tiny" else 3)
+    log("speed: cold starts of the CLI and the window")
+    out["cold_start"] = cold_start("speed-tipo", work, 1 if profile.name == "tiny" else 3)
     rows = synthetic_rows(profile.synthetic_rows)
     sheet = write_sheet(rows, work / "corpus" / f"synthetic-{len(rows)}.csv")
     log(f"speed: importing a synthetic {len(rows)}-row spreadsheet")
