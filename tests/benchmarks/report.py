@@ -345,7 +345,7 @@ def preamble(results: dict[str, Any]) -> str:
         "How to reproduce these numbers (from the repository root, with the `bench` extra: "
         "`.venv/bin/pip install -e '.[bench]'`):\n\n"
         f"```bash\n.venv/bin/{results['meta']['command']}\n```\n\n"
-        "Without `--quick` the full run (35 minutes on 2 cores, measured; see "
+        "Without `--quick` the full run (49 minutes on 2 cores, measured; see "
         "docs/benchmarks-full.md) adds the queries-per-angle, LLM-angle and symmetric "
         "ablations, 24 generated answers, a 100,000-row spreadsheet and 1M search items. "
         "`--queries FILE` evaluates another JSONL query "

@@ -16,7 +16,10 @@ def llama_builds_section() -> list[str]:
     if not OUT.exists():
         return []
     records = json.loads(OUT.read_text())
-    return ["\n### llama.cpp builds (bundled LLM, the Ask page's real prompt)\n",
+    models = ", ".join(dict.fromkeys(r.get("model", "?") for r in records))
+    return [f"\n### llama.cpp builds ({models}, the Ask page's real prompt)\n",
+            "Measured with the LLM that was bundled then; the build flags, not the model, "
+            "are what this table compares. ",
             "The installer builds llama.cpp for x86-64-v3 with no AVX-512 and no AMX "
             "(`core/models/llama_build.py`). Measured against ggml's native build on this "
             "AVX-512 machine, greedy, 160 tokens, "
