@@ -134,4 +134,8 @@ def test_processes_creating_one_new_workspace_at_once_all_open_it(tmp_path: Path
         for w in workers:
             w.join(timeout=60)
         assert outcomes == [("opened", 0)] * 6, outcomes
-        assert sorted(p.name for p in (home / "workspaces").iterdir()) == ["firm.sqlite"]
+        names = sorted(p.name for p in (home / "workspaces").iterdir())
+        # SQLite's own -wal/-shm can outlive closes that come at the same instant (the last
+        # closer removes them only if no other connection is still closing): benign; any
+        # other file would be a half-made workspace left behind.
+        assert [n for n in names if not n.endswith(("-wal", "-shm"))] == ["firm.sqlite"], names
