@@ -31,6 +31,8 @@ from tests.benchmarks.common import git_commit, log, machine, write_json
 
 QUESTION = "專利年費可以預繳嗎"
 OUT = Path(__file__).resolve().parents[2] / "docs" / "benchmarks" / "cold_start.json"
+# /usr/bin/time reports the call's own peak: a child forked from this process would count
+# this process's pages as its own (Linux keeps the pre-exec high-water mark in ru_maxrss).
 TIMER = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []
 CLI_CASES = [("search (hybrid)", ["search", QUESTION]),
              ("search --mode lexical", ["search", QUESTION, "--mode", "lexical"]),
@@ -90,7 +92,7 @@ def window_call(program: Path, env: dict[str, str], scratch: Path,
 def measure(programs: dict[str, tuple[Path, dict[str, str]]], scratch: Path, repeats: int,
             workspace: str = "demo") -> list[dict[str, Any]]:
     """`programs`: name -> (executable, environment), each measured on `workspace`."""
-    cases = [(label, args) for label, args in CLI_CASES] + [(WINDOW, None)]
+    cases: list[tuple[str, list[str] | None]] = [*CLI_CASES, (WINDOW, None)]
     results: dict[tuple[str, str], list[tuple[float, float | None]]] = {}
     for round_ in range(repeats + 1):  # round 0 warms the page cache, not counted
         for label, args in cases:
