@@ -28,8 +28,8 @@ STAGE = "semantic search"
 # large enough that a commit per batch costs nothing measurable.
 BATCH = 64
 # Items read at once and embedded shortest first, so that each batch pads little: batches of
-# random lengths padded every text to the longest of 64. On the demo's 725 questions (numpy
-# engine) a fill went from 67 to 93 items/s.
+# random lengths padded every text to the longest of 64. The demo's fill went from 0.68 to
+# 1.01 of raw encoding speed (docs/benchmarks.md, `python -m tests.benchmarks --quick`).
 WINDOW = 1024
 
 

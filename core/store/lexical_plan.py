@@ -10,9 +10,9 @@ item gets the BM25 of every bigram in that expression; what is skipped are items
 only some of the common bigrams, which rarely make the top (see the threshold below).
 Common bigrams of one word co-occur (申請 and 請案 in 申請案), so their AND can still hold
 hundreds of thousands of items: where it would take the scored items past SCORED_ITEMS,
-and rare bigrams are there to rank by, it is left out too. On the search benchmark's
-synthetic million items (tests/benchmarks/search.py), 200 queries of its kind: the slowest
-511 -> 296 ms, p95 244 -> 223, the top 10 keeping 0.893 of full BM25's against 0.905.
+and rare bigrams are there to rank by, it is left out too. At a million items lexical p95
+went 400 -> 181 ms while the top 10 kept 0.98 of full BM25's (0.99 before; the search
+stage, docs/benchmarks-scale.md).
 
 Up to COMMON_ITEMS items nothing changes, so no workspace of the demo's size ranks
 differently. A bigram's frequency is counted up to COMMON_ITEMS + 1 matches only, which
