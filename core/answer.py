@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from core import paths
 from core.citation_check import attribute
 from core.models.llm import LocalLLM
-from core.prompt_safety import COMMON_CONTROL, as_data
+from core.prompt_safety import COMMON_CONTROL, as_data, without_instructions
 from core.retrieve import Hit, Retriever
 from core.text import language_of, traditional_script
 
@@ -41,6 +41,13 @@ NOTHING_FOUND = {
     "en": "The knowledge base has no entry relevant to this question. "
           "Try rephrasing it, or ask a colleague.",
 }
+# An answer drawn only from entries found by meaning, no closer than official-sounding
+# questions the workspace cannot answer (core.evaluate.RelevanceCutoffs.confident) come.
+UNSURE = {
+    "zh": "知識庫中沒有條目明確回答這個問題；以下依據最接近的條目，請確認是否適用。",
+    "en": "No entry clearly answers this question; what follows comes from the closest "
+          "entries. Check that it applies.",
+}
 EXTRACT_MODEL = "none (official answer quoted verbatim)"
 
 
@@ -57,7 +64,9 @@ class Answer:
     seconds: float | None = None  # generate: how long the model took to answer
     removed_citations: int = 0  # generate: markers naming no source, taken out of the text
     corrected_citations: int = 0  # generate: markers re-pointed or added (core.citation_check)
+    withheld_instructions: int = 0  # generate: sources' sentences addressed to a model, not given
     stopped: bool = False  # generate: the reader stopped the model; the text is what it wrote
+    uncertain: bool = False  # answered from entries no closer than near-domain questions come
     first_token_s: float | None = None  # generate, a local model: time to its first piece
     tokens_per_s: float | None = None  # generate, a local model: writing speed after that
 
@@ -66,7 +75,9 @@ class Answer:
                 "citations": self.citations, "results": [h.as_dict() for h in self.hits],
                 "searched_as": self.searched_as, "prompt_tokens": self.prompt_tokens,
                 "seconds": self.seconds, "removed_citations": self.removed_citations,
-                "corrected_citations": self.corrected_citations, "stopped": self.stopped,
+                "corrected_citations": self.corrected_citations,
+                "withheld_instructions": self.withheld_instructions,
+                "uncertain": self.uncertain, "stopped": self.stopped,
                 "first_token_s": self.first_token_s, "tokens_per_s": self.tokens_per_s}
 
     def source(self, number: int) -> Hit | None:
@@ -98,14 +109,19 @@ def relevant_hits(retriever: Retriever, question: str, hits: list[Hit],
     return keep
 
 
-def extract(question: str, hits: list[Hit], sources: list[Hit]) -> Answer:
+def extract(question: str, hits: list[Hit], sources: list[Hit], uncertain: bool = False
+            ) -> Answer:
+    """`uncertain`: the answer opens with UNSURE (the official answer follows word for word)."""
     lang = language_of(question)
     if not sources:
         return Answer(NOTHING_FOUND[lang], "extract", EXTRACT_MODEL, [], hits, [])
     best = sources[0].item
     label = "官方解答" if lang == "zh" else "Official answer"
     text = f"{best.answer}\n\n[1] {label}: {best.question}"
-    return Answer(text, "extract", EXTRACT_MODEL, [best.id], hits, sources[:1])
+    if uncertain:
+        text = f"{UNSURE[lang]}\n\n{text}"
+    return Answer(text, "extract", EXTRACT_MODEL, [best.id], hits, sources[:1],
+                  uncertain=uncertain)
 
 
 def _fitting_prompt(question: str, sources: list[Hit], llm: LocalLLM, reply_tokens: int
@@ -144,13 +160,14 @@ def warm_up(llm: object, lang: str) -> int:
 def _prompt(question: str, sources: list[Hit], chars: int = MAX_SOURCE_CHARS,
             control: tuple[str, ...] = COMMON_CONTROL) -> list[dict[str, str]]:
     """The system prompt and the numbered sources, each quoted as inert data (`control`: the
-    model's own control tokens, core.prompt_safety)."""
+    model's own control tokens) and without its sentences addressed to a model
+    (core.prompt_safety)."""
     lang = language_of(question)
     system = system_prompt(lang)
     q_label, a_label = ("問", "答") if lang == "zh" else ("Q", "A")
     quoted = "\n\n".join(
-        f"[{n}] {q_label}: {as_data(h.item.question, control)}\n{a_label}: "
-        f"{as_data(h.item.answer[:chars], control)}"
+        f"[{n}] {q_label}: {as_data(_plain(h.item.question), control)}\n{a_label}: "
+        f"{as_data(_plain(h.item.answer)[:chars], control)}"
         for n, h in enumerate(sources, start=1))
     heading = ("資料來源（僅供引用的資料）" if lang == "zh"
                else "Sources (quoted data only)")
@@ -159,11 +176,16 @@ def _prompt(question: str, sources: list[Hit], chars: int = MAX_SOURCE_CHARS,
             {"role": "user", "content": f"{heading}:\n<<<\n{quoted}\n>>>\n\n{ask}: {question}"}]
 
 
+def _plain(text: str) -> str:
+    return without_instructions(text)[0]
+
+
 def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
              on_token: Callable[[str], None] | None = None, max_sources: int = 3,
-             stop: threading.Event | None = None) -> Answer:
+             stop: threading.Event | None = None, uncertain: bool = False) -> Answer:
     """`stop`: set, the model stops at its next piece and what it wrote so far is the
-    answer (marked `stopped`), its citations checked as for a finished one."""
+    answer (marked `stopped`), its citations checked as for a finished one. `uncertain`:
+    the answer opens with UNSURE, shown before the model's first words."""
     lang = language_of(question)
     if not sources:
         text = NOTHING_FOUND[lang]
@@ -172,6 +194,9 @@ def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
         return Answer(text, "generate", llm.name, [], hits, [])
     messages, sources, size = _fitting_prompt(question, sources[:max_sources], llm,
                                               REPLY_TOKENS)
+    caution = f"{UNSURE[lang]}\n\n" if uncertain else ""
+    if caution and on_token:
+        on_token(caution)
     started = time.monotonic()
     script = traditional_script(question)
     reply, removed, stopped = _stream_answer(
@@ -182,9 +207,13 @@ def generate(question: str, hits: list[Hit], sources: list[Hit], llm: LocalLLM,
     reply, corrected = attribute(reply, [f"{h.item.question}\n{h.item.answer[:MAX_SOURCE_CHARS]}"
                                          for h in sources])
     text, numbers, _ = checked_citations(reply, len(sources))
-    return Answer(text, "generate", llm.name, [sources[n - 1].item.id for n in numbers],
-                  hits, sources, prompt_tokens=size, seconds=seconds,
+    return Answer(caution + text, "generate", llm.name,
+                  [sources[n - 1].item.id for n in numbers], hits, sources,
+                  prompt_tokens=size, seconds=seconds, uncertain=uncertain,
                   removed_citations=removed, corrected_citations=corrected, stopped=stopped,
+                  withheld_instructions=sum(without_instructions(f"{h.item.question}\n"
+                                                                 f"{h.item.answer}")[1]
+                                            for h in sources),
                   first_token_s=round(stats.first_token_s, 2) if stats and
                   stats.first_token_s is not None else None,
                   tokens_per_s=stats.tokens_per_s if stats else None)

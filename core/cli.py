@@ -32,8 +32,7 @@ def _warn(desk: object) -> None:
 
 
 def _semantic_note(desk: object) -> None:
-    note = desk.semantic_note()  # type: ignore[attr-defined]
-    if note:
+    if note := desk.semantic_note():  # type: ignore[attr-defined]
         print(f"note: {note}", file=sys.stderr)
 
 
@@ -117,7 +116,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print()
             for n, hit in enumerate(result.sources, start=1):
                 print(f"[{n}] {hit.item.question} (item {hit.item.id})")
-        print(f"\n— answered by: {result.model}", file=sys.stderr)
+        withheld = result.withheld_instructions  # the entries keep them
+        print(f"\n— answered by: {result.model}" + (f"; {withheld} sentence(s) of the sources "
+              "gave it orders and were withheld" if withheld else ""), file=sys.stderr)
         if result.searched_as:
             print(f"— searched as: {result.searched_as} (glossary translation)", file=sys.stderr)
         _semantic_note(desk)

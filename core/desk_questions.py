@@ -10,7 +10,7 @@ from core import answer as answering
 from core import logs
 from core.desk_index import DeskIndex
 from core.desk_models import DeskModels, OpenWorkspace
-from core.evaluate import relevance_cutoff
+from core.evaluate import relevance_cutoffs
 from core.models import speed
 from core.retrieve import Hit, Retriever
 
@@ -41,12 +41,18 @@ class DeskQuestions:
             on_token: Callable[[str], None] | None = None) -> answering.Answer:
         retriever = self.index.retriever()  # one retriever: the question is translated once
         hits = retriever.search(question, k)
-        sources = answering.relevant_hits(retriever, question, hits, relevance_cutoff(
-            retriever, answering.MIN_COSINE, self.index.semantic_state().complete))
+        cutoffs = relevance_cutoffs(retriever, answering.MIN_COSINE,
+                                    self.index.semantic_state().complete)
+        sources = answering.relevant_hits(retriever, question, hits, cutoffs.answer)
+        # No source shares the question's words or comes closer than official-sounding
+        # questions the workspace cannot answer: answered, with a caution.
+        uncertain = bool(sources) and not answering.relevant_hits(
+            retriever, question, sources, cutoffs.confident)
         # A set `cancel` stops the writing: the answer is what the model wrote so far.
         result = (answering.generate(question, hits, sources, self.models.llm, on_token,
-                                     stop=self._desk.cancel)
-                  if mode == "generate" else answering.extract(question, hits, sources))
+                                     stop=self._desk.cancel, uncertain=uncertain)
+                  if mode == "generate"
+                  else answering.extract(question, hits, sources, uncertain))
         result.searched_as = self.searched_as(question, retriever)
         llm_source = getattr(self.models.llm, "source", None) if mode == "generate" else None
         if llm_source is not None and result.tokens_per_s:  # a local model, measured here

@@ -225,42 +225,78 @@ def calibrate_fusion(retriever: Retriever, sample: int = 150, reads_workspace: b
     return result
 
 
-def off_topic_questions() -> list[str]:
-    text = (paths.resource_dir() / "probes" / "off_topic.txt").read_text(encoding="utf-8")
+def _probe_lines(name: str) -> list[str]:
+    text = (paths.resource_dir() / "probes" / name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip()
             and not line.startswith("#")]
 
 
-def calibrate_relevance(retriever: Retriever, store: bool = True) -> float | None:
-    """How similar an entry must be, by the dense channel alone, to count as an answer: just
-    above the closest this workspace's entries come to questions it cannot answer. Encoders
-    differ widely (all-MiniLM's unrelated cosines sit near 0.3, multilingual-e5's near 0.85),
-    so a fixed cutoff suits none of them. Stored in the `relevance` setting (with `store`)."""
+def off_topic_questions() -> list[str]:
+    """Questions far from any patent agency's domain: above them, an entry may be answered
+    from."""
+    return _probe_lines("off_topic.txt")
+
+
+def near_domain_questions() -> list[str]:
+    """Official-sounding errands a patent FAQ does not answer: below them, an entry found
+    only by meaning is answered with a caution."""
+    return _probe_lines("near_domain.txt")
+
+
+def probe_set_id() -> str:
+    """Names the probe sets a cutoff was measured with: a cutoff stored with other probes
+    (before the near-domain ones, say) is measured again, not kept."""
+    import hashlib
+
+    text = "\n".join(off_topic_questions() + ["#"] + near_domain_questions())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class RelevanceCutoffs:
+    """Dense similarity an entry needs, found by meaning alone (without shared words), to be
+    answered from (`answer`) and to be answered from without a caution (`confident`)."""
+
+    answer: float
+    confident: float
+
+
+def calibrate_relevance(retriever: Retriever, store: bool = True) -> RelevanceCutoffs | None:
+    """Just above the closest this workspace's entries come to questions it cannot answer:
+    far-off-topic ones for `answer`, near-domain ones for `confident`. Encoders differ widely
+    (all-MiniLM's unrelated cosines sit near 0.3, multilingual-e5's near 0.85), so a fixed
+    cutoff suits none of them. A single cutoff at the near-domain level refused too much:
+    on the demo it stopped 23 of 32 held-out near-domain questions (9 before) but left 8 of
+    72 held-out user-style questions unanswered (1 before), hence the caution instead.
+    Stored in the `relevance` setting (with `store`)."""
     if not retriever.dense_ready or retriever.encoder is None:
         return None
-    questions = off_topic_questions()
-    vectors = retriever.encoder.encode_queries(questions)
-    nearest = [hits[0][1] for q, v in zip(questions, vectors, strict=True)
+    far, near = off_topic_questions(), near_domain_questions()
+    vectors = retriever.encoder.encode_queries(far + near)
+    nearest = [hits[0][1] for q, v in zip(far + near, vectors, strict=True)
                if (hits := retriever.dense(q, k=1, vector=v))]
-    if not nearest:
-        return None
-    cutoff = round(min(max(nearest) + RELEVANCE_MARGIN, 0.99), 4)
+    if len(nearest) < len(far) + len(near):
+        return None  # an empty workspace, or a fill too young to measure against
+    answer = round(min(max(nearest[:len(far)]) + RELEVANCE_MARGIN, 0.99), 4)
+    confident = round(max(answer, min(max(nearest[len(far):]) + RELEVANCE_MARGIN, 0.99)), 4)
     if store:
-        measured.save_relevance(retriever.ws, cutoff, retriever.encoder.id, len(nearest))
-    return cutoff
+        measured.save_relevance(retriever.ws, answer, confident, retriever.encoder.id,
+                                len(nearest), probe_set_id())
+    return RelevanceCutoffs(answer, confident)
 
 
-def relevance_cutoff(retriever: Retriever, default: float, complete: bool = True) -> float:
-    """The stored cutoff for the retriever's encoder, measured now when there is none (and
-    stored only when every item is embedded: a cutoff from a partial fill is provisional);
-    `default` without a dense channel or off-topic probes."""
+def relevance_cutoffs(retriever: Retriever, default: float, complete: bool = True
+                      ) -> RelevanceCutoffs:
+    """The stored cutoffs for the retriever's encoder, measured now when there are none
+    (and stored only when every item is embedded: a cutoff from a partial fill is
+    provisional); `default` without a dense channel or probes."""
     if retriever.encoder is None:
-        return default  # no dense channel: the cutoff is never consulted
+        return RelevanceCutoffs(default, default)  # no dense channel: never consulted
     stored = measured.relevance(retriever.ws)
-    if stored.get("encoder") != retriever.encoder.id:
+    if (stored.get("encoder"), stored.get("probes")) != (retriever.encoder.id, probe_set_id()):
         calibrated = calibrate_relevance(retriever, store=complete)
-        return default if calibrated is None else calibrated
-    return float(stored["min_cosine"])
+        return calibrated or RelevanceCutoffs(default, default)
+    return RelevanceCutoffs(float(stored["min_cosine"]), float(stored["confident_cosine"]))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,13 @@ through `as_data`, which makes three things impossible to spell from inside an i
 - the end of the quoted block (>>>) and its start (<<<);
 - a numbered source of its own: "[2]" becomes "［2］" and blank lines close up, so an answer
   holding "\n\n[2] Q: … A: …" cannot open a second source that retrieval never returned.
+
+Quoting is not enough for a small model, though: asked about annual fees with one poisoned
+source, Qwen2.5-0.5B answered "PWNED" or "According to [1], you are no longer an
+assistant." So a grounded answer's prompt also leaves out every sentence of a source that
+gives a model instructions (`without_instructions`); the stored entry keeps it, and extract
+still quotes it verbatim. The same patterns let query generation drop a query that echoes
+such a sentence (core.augment.injection).
 """
 
 from __future__ import annotations
@@ -29,6 +36,44 @@ _SOURCE_NUMBER = re.compile(r"\[(\d{1,3})\]")
 _BLANK_LINES = re.compile(r"\n[ \t\r]*(?:\n[ \t\r]*)+")
 # Literal tokens a chat template writes (<|im_start|>, <start_of_turn>, [INST], <<SYS>>).
 _TEMPLATE_TOKEN = re.compile(r"<\|[^<>|\s]{1,40}\|>|</?[a-z_]{2,30}>|\[/?INST\]|<</?SYS>>")
+
+
+# Phrases that only make sense addressed to a model, never in a client's question.
+_ADDRESSES_MODEL = re.compile(
+    r"\b(?:ignore|disregard|forget)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|above"
+    r"|previous|prior)\b|\byou are (?:now|no longer)\b|\bsystem prompt\b"
+    r"|\b(?:reply|respond|answer|output) (?:only )?with (?:only )?the word\b"
+    r"|(?:忽略|無視|无视|忘記|忘记|不要理會|不要理会)[^。！？\n]{0,12}"
+    r"(?:指示|指令|規則|规则|提示|以上|上述|前面|之前|先前)"
+    r"|你(?:現在|现在)(?:是|不再)|(?:系統|系统)提示"
+    r"|<\|[^<>|\s]{1,40}\|>|<</?SYS>>|\[/?INST\]|<(?:start|end)_of_turn>", re.I)
+# Broader, for stored text only: imperatives to the reader about its output.
+_INSTRUCTION_LIKE = re.compile(
+    _ADDRESSES_MODEL.pattern
+    + r"|\b(?:reply|respond|answer|output|say)\b[^.!?\n]{0,30}\bonly\b"
+      r"|\bonly (?:reply|respond|answer|output|say)\b|\bdo not (?:cite|mention|answer)\b"
+      r"|(?:只|僅|仅)(?:回答|回覆|回复|輸出|输出)[「『“\"]|不要引用|不得引用", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？\n])")
+
+
+def addresses_model(text: str) -> bool:
+    """Whether `text` speaks to a model: asks it to ignore instructions, to reply only with
+    a word, names a system prompt, or spells a chat-template token. Narrow on purpose: a
+    client may well ask 「審查意見可以只回覆一部分嗎」."""
+    return bool(_ADDRESSES_MODEL.search(text))
+
+
+def instruction_sentences(text: str) -> list[str]:
+    """The sentences of stored text that give a model instructions."""
+    return [s for s in _SENTENCE_END.split(text) if _INSTRUCTION_LIKE.search(s)]
+
+
+def without_instructions(text: str) -> tuple[str, int]:
+    """`text` with its instruction sentences left out, and how many there were."""
+    found = instruction_sentences(text)
+    for sentence in found:
+        text = text.replace(sentence, " " if sentence.endswith((" ", "\n")) else "")
+    return text, len(found)
 
 
 def control_strings(tokens: Iterable[str] = (), chat_template: str | None = None

@@ -49,6 +49,7 @@ def test_extract_quotes_the_official_answer_with_its_citation(data_home: Path,
     answer = json.loads(result.stdout)
     assert set(answer) == {"answer", "mode", "model", "citations", "results", "searched_as",
                            "prompt_tokens", "seconds", "removed_citations", "corrected_citations",
+                           "withheld_instructions", "uncertain",
                            "semantic_ready", "stopped", "first_token_s", "tokens_per_s"}
     assert answer["stopped"] is False
     assert answer["semantic_ready"] == 1.0
@@ -252,3 +253,29 @@ def test_a_traditional_question_gets_no_stray_simplified_characters():
         text, removed, _ = _stream_answer(_pieces(reply, size), 3, received.append, script)
         assert text == "根據[1]，該專利權究竟是否符合專利要件，尚不確定，為此不得干涉。"
         assert removed == 1 and "".join(received) == text
+
+
+def test_official_sounding_errands_get_a_caution_also_in_a_workspace_measured_before(
+        demo_workspace: str, encoder):
+    """Near-domain probes (tax, licence and court errands; no trademark or copyright ones,
+    which many agencies answer) set how close an entry found by meaning alone must come to
+    be answered without a caution: a car-tax question comes within 0.88 of fee entries, past
+    the far-off-topic cutoff (0.866), and used to get one quoted as if it answered. A cutoff
+    stored before those probes existed is measured again at the next question."""
+    from core.answer import UNSURE
+    from core.store import measured
+
+    question = "汽車牌照稅什麼時候要繳？"
+    with Desk(demo_workspace, encoder=encoder) as desk:
+        stored = measured.relevance(desk.ws)
+        assert stored["confident_cosine"] > 0.88 > stored["min_cosine"]
+        # as the previous release stored it: far-off-topic probes only, no probe-set name
+        desk.ws.set_setting("relevance", {"min_cosine": 0.866, "encoder": stored["encoder"],
+                                          "off_topic": 36})
+        answer = desk.ask(question)
+        assert answer.uncertain and answer.text.startswith(UNSURE["zh"])
+        assert measured.relevance(desk.ws) == stored
+        best = answer.sources[0].item
+        assert answer.text.endswith(f"{best.answer}\n\n[1] 官方解答: {best.question}")
+        sure = desk.ask("專利年費可以預繳嗎？")  # the domain is answered as before
+        assert sure.citations and not sure.uncertain and UNSURE["zh"] not in sure.text

@@ -19,37 +19,15 @@ from __future__ import annotations
 import re
 
 from core.augment.filters import normalise
+from core.prompt_safety import addresses_model, instruction_sentences
 from core.text import units
 
-# Phrases that only make sense addressed to a model, never in a client's question.
-_ADDRESSES_MODEL = re.compile(
-    r"\b(?:ignore|disregard|forget)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|above"
-    r"|previous|prior)\b|\byou are (?:now|no longer)\b|\bsystem prompt\b"
-    r"|\b(?:reply|respond|answer|output) (?:only )?with (?:only )?the word\b"
-    r"|(?:忽略|無視|无视|忘記|忘记|不要理會|不要理会)[^。！？\n]{0,12}"
-    r"(?:指示|指令|規則|规则|提示|以上|上述|前面|之前|先前)"
-    r"|你(?:現在|现在)(?:是|不再)|(?:系統|系统)提示"
-    r"|<\|[^<>|\s]{1,40}\|>|<</?SYS>>|\[/?INST\]|<(?:start|end)_of_turn>", re.I)
-# Broader, for the item's own sentences only: imperatives to the reader about its output.
-_INSTRUCTION_LIKE = re.compile(
-    _ADDRESSES_MODEL.pattern
-    + r"|\b(?:reply|respond|answer|output|say)\b[^.!?\n]{0,30}\bonly\b"
-      r"|\bonly (?:reply|respond|answer|output|say)\b|\bdo not (?:cite|mention|answer)\b"
-      r"|(?:只|僅|仅)(?:回答|回覆|回复|輸出|输出)[「『“\"]|不要引用|不得引用", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？\n])")
+__all__ = ["InjectionFilter", "addresses_model", "instruction_sentences"]
+
 # What an instruction tells the model to say: "the word PWNED", 「已入侵」, "say 'hacked'".
 _TARGET = re.compile(r"\b(?:word|words|phrase)\s+[\"'“‘]?([^\s\"'”’.,!?]{2,40})"
                      r"|[\"“‘'「『]([^\"”’'」』\n]{1,40})[\"”’'」』]", re.I)
 PAYLOAD_SHARE = 0.5
-
-
-def addresses_model(candidate: str) -> bool:
-    return bool(_ADDRESSES_MODEL.search(candidate))
-
-
-def instruction_sentences(text: str) -> list[str]:
-    """The sentences of stored text that give a model instructions."""
-    return [s for s in _SENTENCE_END.split(text) if _INSTRUCTION_LIKE.search(s)]
 
 
 class InjectionFilter:

@@ -69,15 +69,17 @@ def adapter_weight(ws: WorkspaceStore, adapter_id: int | None, weight: float | N
 
 
 def relevance(ws: WorkspaceStore) -> dict[str, Any]:
-    """The relevance cutoff of grounded answers ({} until measured): "min_cosine", and the
-    "encoder" it was measured for."""
+    """The relevance cutoffs of grounded answers ({} until measured): "min_cosine" to answer,
+    "confident_cosine" to answer without a caution, and the "encoder" and "probes" they were
+    measured with."""
     value = ws.get_setting(RELEVANCE)
     return value if isinstance(value, dict) else {}
 
 
-def save_relevance(ws: WorkspaceStore, min_cosine: float, encoder_id: str, off_topic: int) -> None:
-    ws.set_setting(RELEVANCE, {"min_cosine": min_cosine, "encoder": encoder_id,
-                               "off_topic": off_topic})
+def save_relevance(ws: WorkspaceStore, min_cosine: float, confident_cosine: float,
+                   encoder_id: str, off_topic: int, probes: str) -> None:
+    ws.set_setting(RELEVANCE, {"min_cosine": min_cosine, "confident_cosine": confident_cosine,
+                               "encoder": encoder_id, "off_topic": off_topic, "probes": probes})
 
 
 def forget_vector_measurements(ws: WorkspaceStore) -> None:

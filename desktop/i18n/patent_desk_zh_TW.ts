@@ -144,7 +144,12 @@
         <translation>已將 {n} 處引用改為內文實際引述的來源</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="255"/>
+        <location filename="../pages/ask.py" line="256"/>
+        <source>{n} sentence(s) in the sources that gave the model orders were not passed to it</source>
+        <translation>來源中有 {n} 句對模型下指令的文字，未交給模型</translation>
+    </message>
+    <message>
+        <location filename="../pages/ask.py" line="259"/>
         <source>searched as: {terms}</source>
         <translation>以詞彙表譯為：{terms}</translation>
     </message>
@@ -159,17 +164,17 @@
         <translation>已移除 {n} 個不對應任何來源的引用標記</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="286"/>
+        <location filename="../pages/ask.py" line="290"/>
         <source>Entry {id} is no longer in this workspace.</source>
         <translation>條目 {id} 已不在此工作區中。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="298"/>
+        <location filename="../pages/ask.py" line="302"/>
         <source>Answer and sources copied.</source>
         <translation>已複製回答與出處。</translation>
     </message>
     <message>
-        <location filename="../pages/ask.py" line="258"/>
+        <location filename="../pages/ask.py" line="262"/>
         <source>semantic search: {n}% ready</source>
         <translation>語意搜尋已完成 {n}%</translation>
     </message>
@@ -762,7 +767,7 @@
     </message>
     <message>
         <location filename="../main_window.py" line="130"/>
-        <location filename="../main_window.py" line="386"/>
+        <location filename="../main_window.py" line="384"/>
         <source>About Patent Desk</source>
         <translation>關於 Patent Desk</translation>
     </message>
@@ -812,37 +817,37 @@
         <translation>工作區「{name}」共有 {n} 個條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="272"/>
+        <location filename="../main_window.py" line="270"/>
         <source>Wait until the workspace is open and no task is running, then import.</source>
         <translation>請等工作區開啟且沒有進行中的工作後再匯入。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="281"/>
+        <location filename="../main_window.py" line="279"/>
         <source>Export entries</source>
         <translation>匯出條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="292"/>
+        <location filename="../main_window.py" line="290"/>
         <source>Exporting…</source>
         <translation>匯出中…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="300"/>
+        <location filename="../main_window.py" line="298"/>
         <source>Exported {n} entries to {path}</source>
         <translation>已匯出 {n} 個條目到 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="358"/>
+        <location filename="../main_window.py" line="356"/>
         <source>The new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="372"/>
+        <location filename="../main_window.py" line="370"/>
         <source>The log is in {path}</source>
         <translation>記錄檔位於 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="382"/>
+        <location filename="../main_window.py" line="380"/>
         <source>Patent Desk {version}
 
 Answers clients&apos; patent questions from your own Q&amp;A knowledge base, offline.</source>

@@ -251,6 +251,10 @@ class AskPage(QWidget):
             status += " · " + self.tr(
                 "{n} citation(s) corrected to the source the text quotes").format(
                 n=result.corrected_citations)
+        if result.withheld_instructions:  # a poisoned entry: the model never read its orders
+            status += " · " + self.tr(
+                "{n} sentence(s) in the sources that gave the model orders were not passed "
+                "to it").format(n=result.withheld_instructions)
         if result.searched_as:  # an English question on a Chinese workspace, say
             status += " · " + self.tr("searched as: {terms}").format(terms=result.searched_as)
         state = self.host.desk.semantic_state() if self.host.desk is not None else None
