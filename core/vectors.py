@@ -29,7 +29,7 @@ STAGE = "semantic search"
 BATCH = 64
 # Items read at once and embedded shortest first, so that each batch pads little: batches of
 # random lengths padded every text to the longest of 64. The demo's fill went from 0.68 to
-# 1.01 of raw encoding speed (docs/benchmarks.md, `python -m tests.benchmarks --quick`).
+# 1.00 of raw encoding speed (docs/benchmarks.md, `python -m tests.benchmarks --quick`).
 WINDOW = 1024
 
 

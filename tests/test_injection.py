@@ -157,8 +157,8 @@ def test_queries_echoing_a_planted_instruction_are_rejected(candidate, planted, 
 
 
 def test_the_real_llm_angles_keep_no_query_that_echoes_the_injection(poisoned: Desk, llm):
-    from core.augment.injection import addresses_model
     from core.augment.llm_angles import ROLES, LLMAngles
+    from core.prompt_safety import addresses_model
 
     item = poisoned.ws.get_items([poisoned.search(QUESTION, 1)[0].item.id])[0]
     hostile = replace(item, answer=f"{item.answer} {ZH_INJECTED} {ESCAPE}")

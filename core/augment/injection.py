@@ -22,8 +22,6 @@ from core.augment.filters import normalise
 from core.prompt_safety import addresses_model, instruction_sentences
 from core.text import units
 
-__all__ = ["InjectionFilter", "addresses_model", "instruction_sentences"]
-
 # What an instruction tells the model to say: "the word PWNED", 「已入侵」, "say 'hacked'".
 _TARGET = re.compile(r"\b(?:word|words|phrase)\s+[\"'“‘]?([^\s\"'”’.,!?]{2,40})"
                      r"|[\"“‘'「『]([^\"”’'」』\n]{1,40})[\"”’'」』]", re.I)
