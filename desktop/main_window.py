@@ -1,6 +1,7 @@
 """The main window: opens a workspace in the background and hosts the pages; the menus,
 the toolbar with the workspace switcher, shortcuts, drag-and-drop import, and remembering
-the window, tab and workspace between launches.
+the window, tab and workspace between launches (actions, menus and toolbar are built by
+desktop.window_actions).
 
 Pages receive this window as their host and use only:
   host.desk            the open core Desk, or None while opening
@@ -17,12 +18,11 @@ Pages receive this window as their host and use only:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QTabWidget,
-    QToolBar,
 )
 
 from core import paths
@@ -43,6 +42,7 @@ from desktop.query_prep import QueryPrep
 from desktop.semantic_fill import SemanticFill
 from desktop.settings import SettingsDialog, app_settings, icon
 from desktop.stages import stage_label
+from desktop.window_actions import build_actions, build_menus_and_toolbar
 from desktop.workspace_bar import WorkspaceSwitcher
 
 log = logging.getLogger("patent_desk.desktop")
@@ -52,6 +52,16 @@ EXPORT_FILTERS = "Excel workbook (*.xlsx);;CSV (*.csv)"
 class MainWindow(QMainWindow):
     desk_changed = Signal(object)
     items_changed = Signal()
+    # Built by desktop.window_actions.build_actions:
+    import_action: QAction
+    export_action: QAction
+    switch_action: QAction
+    settings_action: QAction
+    quit_action: QAction
+    filter_action: QAction
+    ask_action: QAction
+    log_action: QAction
+    about_action: QAction
 
     def __init__(self, workspace: str, dialogs: bool = True) -> None:
         super().__init__()
@@ -80,8 +90,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(documentMode=True)
         self.setCentralWidget(self.tabs)
         self.switcher = WorkspaceSwitcher(self)
-        self._build_actions()
-        self._build_menus_and_toolbar()
+        build_actions(self)
+        build_menus_and_toolbar(self)
         self._add_pages()
         self._restore_state()
         self.desk_changed.connect(lambda _d: self._sync_actions())
@@ -105,57 +115,6 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.improve_page, self.tr("Improve retrieval"))
         self.models_page = ModelsPage(self)
         self.tabs.addTab(self.models_page, self.tr("Models"))
-
-    def _build_actions(self) -> None:
-        def action(text: str, slot: Callable[[], object], shortcut: str | None = None,
-                   icon_name: str | None = None) -> QAction:
-            act = QAction(icon(icon_name), text, self) if icon_name else QAction(text, self)
-            if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(slot)
-            self.addAction(act)  # shortcuts work whichever page has the focus
-            return act
-
-        self.import_action = action(self.tr("Import…"), self.import_files, "Ctrl+I", "import")
-        self.export_action = action(self.tr("Export…"), self.ask_export, None, "export")
-        self.switch_action = action(self.tr("Switch workspace…"), self.focus_switcher,
-                                    "Ctrl+Shift+W", "workspace")
-        self.settings_action = action(self.tr("Settings…"), self.show_settings, None,
-                                      "settings")
-        self.quit_action = action(self.tr("Quit"), self.close, "Ctrl+Q")
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.filter_action = action(self.tr("Filter entries"), self.focus_filter, "Ctrl+F")
-        self.ask_action = action(self.tr("Ask a question"), self.focus_ask, "Ctrl+L")
-        self.log_action = action(self.tr("Open log folder"), self.open_log_folder)
-        self.about_action = action(self.tr("About Patent Desk"), self.show_about)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self.import_action.setToolTip(self.tr("Import spreadsheets (Ctrl+I)"))
-        self.export_action.setToolTip(self.tr("Export the entries to XLSX or CSV"))
-
-    def _build_menus_and_toolbar(self) -> None:
-        file_menu = self.menuBar().addMenu(self.tr("&File"))
-        file_menu.addActions([self.import_action, self.export_action])
-        file_menu.addSeparator()
-        file_menu.addAction(self.switch_action)
-        file_menu.addActions(self.switcher.actions())
-        file_menu.addSeparator()
-        file_menu.addAction(self.settings_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        help_menu = self.menuBar().addMenu(self.tr("&Help"))
-        help_menu.addActions([self.log_action, self.about_action])
-
-        bar = QToolBar(self.tr("Main"), objectName="main-toolbar", movable=False)
-        bar.setIconSize(QSize(20, 20))  # SVG icons: drawn sharp at any screen scale
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.addActions([self.import_action, self.export_action])
-        bar.addSeparator()
-        bar.addWidget(QLabel(self.tr("Workspace:") + " "))
-        bar.addWidget(self.switcher.combo)
-        for act in self.switcher.actions():
-            bar.addAction(act)
-            bar.widgetForAction(act).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        self.addToolBar(bar)
 
     def _sync_actions(self) -> None:
         idle = not self.jobs.busy()

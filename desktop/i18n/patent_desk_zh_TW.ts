@@ -706,148 +706,148 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="96"/>
+        <location filename="../main_window.py" line="106"/>
         <source>Ask</source>
         <translation>提問</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="100"/>
+        <location filename="../main_window.py" line="110"/>
         <source>Library</source>
         <translation>題庫</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="105"/>
+        <location filename="../main_window.py" line="115"/>
         <source>Improve retrieval</source>
         <translation>改善檢索</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="107"/>
+        <location filename="../main_window.py" line="117"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="119"/>
+        <location filename="../window_actions.py" line="33"/>
         <source>Import…</source>
         <translation>匯入…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="120"/>
+        <location filename="../window_actions.py" line="36"/>
         <source>Export…</source>
         <translation>匯出…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="121"/>
+        <location filename="../window_actions.py" line="39"/>
         <source>Switch workspace…</source>
         <translation>切換工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="123"/>
+        <location filename="../window_actions.py" line="42"/>
         <source>Settings…</source>
         <translation>設定…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="125"/>
+        <location filename="../window_actions.py" line="45"/>
         <source>Quit</source>
         <translation>結束</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="127"/>
+        <location filename="../window_actions.py" line="48"/>
         <source>Filter entries</source>
         <translation>篩選條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="128"/>
+        <location filename="../window_actions.py" line="51"/>
         <source>Ask a question</source>
         <translation>提出問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="129"/>
+        <location filename="../window_actions.py" line="53"/>
         <source>Open log folder</source>
         <translation>開啟記錄檔資料夾</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="130"/>
-        <location filename="../main_window.py" line="384"/>
+        <location filename="../main_window.py" line="343"/>
+        <location filename="../window_actions.py" line="55"/>
         <source>About Patent Desk</source>
         <translation>關於 Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="132"/>
+        <location filename="../window_actions.py" line="58"/>
         <source>Import spreadsheets (Ctrl+I)</source>
         <translation>匯入試算表（Ctrl+I）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="133"/>
+        <location filename="../window_actions.py" line="60"/>
         <source>Export the entries to XLSX or CSV</source>
         <translation>將條目匯出為 XLSX 或 CSV</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="136"/>
+        <location filename="../window_actions.py" line="64"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="145"/>
+        <location filename="../window_actions.py" line="73"/>
         <source>&amp;Help</source>
         <translation>說明(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="148"/>
+        <location filename="../window_actions.py" line="76"/>
         <source>Main</source>
         <translation>主要</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="153"/>
+        <location filename="../window_actions.py" line="82"/>
         <source>Workspace:</source>
         <translation>工作區：</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="177"/>
+        <location filename="../main_window.py" line="136"/>
         <source>Patent Desk</source>
         <translation>Patent Desk</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="212"/>
+        <location filename="../main_window.py" line="171"/>
         <source>Opening workspace…</source>
         <translation>正在開啟工作區…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="242"/>
+        <location filename="../main_window.py" line="201"/>
         <source>{n} items in workspace &apos;{name}&apos;</source>
         <translation>工作區「{name}」共有 {n} 個條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="270"/>
+        <location filename="../main_window.py" line="229"/>
         <source>Wait until the workspace is open and no task is running, then import.</source>
         <translation>請等工作區開啟且沒有進行中的工作後再匯入。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="279"/>
+        <location filename="../main_window.py" line="238"/>
         <source>Export entries</source>
         <translation>匯出條目</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="290"/>
+        <location filename="../main_window.py" line="249"/>
         <source>Exporting…</source>
         <translation>匯出中…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="298"/>
+        <location filename="../main_window.py" line="257"/>
         <source>Exported {n} entries to {path}</source>
         <translation>已匯出 {n} 個條目到 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="356"/>
+        <location filename="../main_window.py" line="315"/>
         <source>The new language takes effect when Patent Desk starts again.</source>
         <translation>新的語言將在下次啟動 Patent Desk 時生效。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="370"/>
+        <location filename="../main_window.py" line="329"/>
         <source>The log is in {path}</source>
         <translation>記錄檔位於 {path}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="380"/>
+        <location filename="../main_window.py" line="339"/>
         <source>Patent Desk {version}
 
 Answers clients&apos; patent questions from your own Q&amp;A knowledge base, offline.</source>
