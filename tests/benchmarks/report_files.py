@@ -18,14 +18,15 @@ def llama_builds_section() -> list[str]:
     records = json.loads(OUT.read_text())
     models = ", ".join(dict.fromkeys(r.get("model", "?") for r in records))
     return [f"\n### llama.cpp builds ({models}, the Ask page's real prompt)\n",
-            "Measured with the LLM that was bundled then; the build flags, not the model, "
-            "are what this table compares. ",
             "The installer builds llama.cpp for x86-64-v3 with no AVX-512 and no AMX "
             "(`core/models/llama_build.py`). Measured against ggml's native build on this "
-            "AVX-512 machine, greedy, 160 tokens, "
-            f"{records[0]['threads']} threads; raw = `llama_cpp` in-process, app = "
-            "`LocalLLM` (its child process). A build that picked AVX-512 kernels at run time "
-            "could at best match the native row. Rerun: "
+            "AVX-512 machine, greedy, up to 160 tokens, "
+            f"{records[0]['threads']} threads, the app's answer prompt with three demo "
+            "entries as sources; raw = `llama_cpp` in-process, app = `LocalLLM` (its child "
+            "process); decode = tokens after the first over the time after it; first token = "
+            "mean over the questions (the first one also evaluates the system prompt). A "
+            "build that picked AVX-512 kernels (without AMX) at run time would come near "
+            "the native row on AVX-512 machines. Rerun: "
             "`python -m tests.benchmarks.llama_builds --label NAME` per build.\n\n",
             table(records) + "\n"]
 
