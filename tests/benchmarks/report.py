@@ -209,8 +209,9 @@ def speed_section(r: dict[str, Any]) -> list[str]:
                "row inserts the app's character bigrams instead, made before the clock "
                "starts, the least an index that can find them costs); dense fill "
                "(core.vectors, committed batches; the numpy engine up to 2,000 items) = "
-               "raw `SentenceTransformer.encode` of the questions (batch 32; on a sample "
-               "for big files, scaled); embedding = raw encode of the same texts; LLM = "
+               "raw `SentenceTransformer.encode` of the questions with the model's document "
+               "prompt (batch 32; on a random sample for big files, scaled); embedding = "
+               "raw encode of the same texts; LLM = "
                "`llama_cpp.Llama.create_chat_completion` on the same messages, same sampling "
                "settings, calls interleaved.\n")
     if imp.get("cold_start"):
