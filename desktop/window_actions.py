@@ -17,6 +17,7 @@ from desktop.settings import icon
 # here, even for type checkers only, would make an import cycle.
 Window = Any
 
+
 def build_actions(window: Window) -> None:
     """Sets the window's `*_action` attributes (tests and the menus use them)."""
 

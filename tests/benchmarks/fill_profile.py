@@ -29,7 +29,7 @@ def main() -> int:
     os.environ["PATENT_DESK_HOME"] = tempfile.mkdtemp(prefix="patent-desk-fillprof-")
     from core import vectors
     from core.desk import Desk
-    from tests.benchmarks.speed import synthetic_rows, write_sheet
+    from tests.benchmarks.speed import _raw_encode, synthetic_rows, write_sheet
 
     rows = synthetic_rows(args.rows)
     sheet = write_sheet(rows, Path(os.environ["PATENT_DESK_HOME"]) / f"syn-{args.rows}.csv")
@@ -37,17 +37,13 @@ def main() -> int:
     with Desk("fill-profile") as desk:
         desk.import_files([sheet], fill=False)
         encoder = desk.models.encoders.encoder  # the torch one, what fills of 2,000+ use
-        model = encoder.model
 
-        def raw_s(texts: list[str], prompt: str | None) -> float:
-            started = time.perf_counter()
-            model.encode(texts, batch_size=32, normalize_embeddings=True, prompt=prompt,
-                         show_progress_bar=False)
-            return (time.perf_counter() - started) * len(questions) / len(texts)
+        def raw_s(texts: list[str], with_prompt: bool) -> float:
+            return _raw_encode(encoder, texts, with_prompt) * len(questions) / len(texts)
 
         sample = random.Random(3).sample(questions, min(args.sample, len(questions)))
-        fair = raw_s(sample, (model.prompts or {}).get("document"))
-        before = raw_s(questions[:2000], None)
+        fair = raw_s(sample, True)
+        before = raw_s(questions[:2000], False)
         print(f"raw+prompt scaled from random {len(sample)}: {fair:.1f}s  "
               f"raw no prompt first 2000 scaled: {before:.1f}s", flush=True)
         profile = cProfile.Profile()

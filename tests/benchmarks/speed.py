@@ -53,12 +53,13 @@ def write_sheet(rows: list[tuple[str, str, str]], path: Path) -> Path:
     return path
 
 
-def _raw_encode(encoder: Any, texts: list[str]) -> float:
+def _raw_encode(encoder: Any, texts: list[str], with_prompt: bool = True) -> float:
     """Seconds for plain SentenceTransformer.encode (batch 32, normalised) of `texts`, with
     the model's own document prompt (multilingual-e5's "passage: ", 2 tokens more per
     question): the model must read it, so the limit reads it too (without it, the limit
     was about 6% faster than any app could be on 4,000 synthetic questions)."""
-    prompt = (getattr(encoder.model, "prompts", None) or {}).get("document")
+    prompts = (getattr(encoder.model, "prompts", None) or {}) if with_prompt else {}
+    prompt = prompts.get("document")
     started = time.perf_counter()
     encoder.model.encode(texts, batch_size=32, normalize_embeddings=True, prompt=prompt,
                          convert_to_numpy=True, show_progress_bar=False)
