@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,21 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "resources" / "demo"
 TIPO_FILES = sorted(DEMO_DIR.glob("*.csv"))
 REALISTIC_QUERIES = ROOT / "resources" / "eval" / "tipo_realistic_queries.jsonl"
+
+
+@contextmanager
+def data_home_at(home: Path) -> Iterator[Path]:
+    """PATENT_DESK_HOME set to `home` for a block: session and module fixtures build their
+    prepared workspaces outside any one test's data home."""
+    old = os.environ.get("PATENT_DESK_HOME")
+    os.environ["PATENT_DESK_HOME"] = str(home)
+    try:
+        yield home
+    finally:
+        if old is None:
+            del os.environ["PATENT_DESK_HOME"]
+        else:
+            os.environ["PATENT_DESK_HOME"] = old
 
 
 @pytest.fixture(autouse=True)
@@ -65,56 +81,38 @@ def llm():
 @pytest.fixture(scope="session")
 def demo_file(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
     """A workspace file holding the three TIPO files, imported and embedded once."""
-    home = tmp_path_factory.mktemp("demo-home")
-    old = os.environ.get("PATENT_DESK_HOME")
-    os.environ["PATENT_DESK_HOME"] = str(home)
-    try:
-        from core.desk import Desk
+    from core.desk import Desk
 
+    with data_home_at(tmp_path_factory.mktemp("demo-home")):
         with Desk("demo", encoder=encoder) as desk:
             assert desk.ws.count_items() == 725
-            path = desk.ws.path
-    finally:
-        if old is None:
-            del os.environ["PATENT_DESK_HOME"]
-        else:
-            os.environ["PATENT_DESK_HOME"] = old
-    return path
+            return desk.ws.path
 
 
 @pytest.fixture(scope="session")
 def weak_demo_file(tmp_path_factory: pytest.TempPathFactory, minilm) -> Path:
     """The demo corpus embedded with all-MiniLM-L6-v2, an encoder that cannot read most of
     it: what workspaces made before multilingual-e5 became the default look like."""
-    home = tmp_path_factory.mktemp("weak-home")
-    old = os.environ.get("PATENT_DESK_HOME")
-    os.environ["PATENT_DESK_HOME"] = str(home)
-    try:
-        from core import paths
-        from core.desk import Desk
+    from core import paths
+    from core.desk import Desk
 
+    with data_home_at(tmp_path_factory.mktemp("weak-home")):
         with Desk("weak", encoder=minilm) as desk:
             desk.ws.set_setting("models.encoder", minilm.id)
             desk.import_files(paths.demo_files())
-            path = desk.ws.path
-    finally:
-        if old is None:
-            del os.environ["PATENT_DESK_HOME"]
-        else:
-            os.environ["PATENT_DESK_HOME"] = old
-    return path
+            return desk.ws.path
 
 
 @pytest.fixture
 def weak_demo_workspace(weak_demo_file: Path, data_home: Path) -> str:
     """A private copy of the MiniLM-embedded demo in this test's data home; its name."""
-    return _private_copy(weak_demo_file, data_home, "weak")
+    return private_copy(weak_demo_file, data_home, "weak")
 
 
 @pytest.fixture
 def demo_workspace(demo_file: Path, data_home: Path) -> str:
     """A private copy of the demo workspace in this test's data home; returns its name."""
-    return _private_copy(demo_file, data_home, "demo")
+    return private_copy(demo_file, data_home, "demo")
 
 
 @pytest.fixture(scope="session")
@@ -129,10 +127,10 @@ def small_tipo_file(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
 @pytest.fixture
 def small_tipo_workspace(small_tipo_file: Path, data_home: Path) -> str:
     """A private copy of the small TIPO workspace in this test's data home; returns its name."""
-    return _private_copy(small_tipo_file, data_home, "small")
+    return private_copy(small_tipo_file, data_home, "small")
 
 
-def _private_copy(prepared: Path, data_home: Path, name: str) -> str:
+def private_copy(prepared: Path, data_home: Path, name: str) -> str:
     from core.store import known_files
 
     target = data_home / "workspaces"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from tests.conftest import DEMO_DIR
+from tests.conftest import DEMO_DIR, data_home_at
 
 ROWS_PER_FILE = {"utility_model_report_qa.csv": 20, "patent_attorney_act_qa.csv": 10,
                  "patent_qa.csv": 10}
@@ -28,19 +28,10 @@ def write_small_tipo_csv(path: Path) -> Path:
 def build_small_workspace(home: Path, encoder: object) -> Path:
     """Import the small CSV into workspace 'small' under `home` (embedded with the shared
     session encoder); returns the workspace file."""
-    import os
-
     from core.desk import Desk
 
-    old = os.environ.get("PATENT_DESK_HOME")
-    os.environ["PATENT_DESK_HOME"] = str(home)
-    try:
+    with data_home_at(home):
         with Desk("small", encoder=encoder) as desk:  # type: ignore[arg-type]
             desk.import_files([write_small_tipo_csv(home / "small.csv")])
             assert desk.ws.count_items() == sum(ROWS_PER_FILE.values())
             return desk.ws.path
-    finally:
-        if old is None:
-            del os.environ["PATENT_DESK_HOME"]
-        else:
-            os.environ["PATENT_DESK_HOME"] = old

@@ -32,7 +32,7 @@ from core.store import Workspace
 from core.store.tuning import AdapterStore
 from core.tune.adapters import attach_stored, dump_weights
 from core.tune.trainer import TrainConfig
-from tests.conftest import DEMO_DIR, run_cli
+from tests.conftest import DEMO_DIR, data_home_at, run_cli
 
 # Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
 pytestmark = pytest.mark.slow
@@ -71,9 +71,7 @@ def _new_file(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory, encoder) -> Base:
     folder = tmp_path_factory.mktemp("crash-base")
-    old_home = os.environ.get("PATENT_DESK_HOME")
-    os.environ["PATENT_DESK_HOME"] = str(folder / "home")
-    try:
+    with data_home_at(folder / "home"):
         with Desk("crash", encoder=encoder) as desk:
             desk.import_files([OLD_FILE])
             ids = []
@@ -87,11 +85,6 @@ def base(tmp_path_factory: pytest.TempPathFactory, encoder) -> Base:
                     dump_weights(state)))
             desk.activate_adapter(ids[0])
             desk.encoder.detach_adapter()
-    finally:
-        if old_home is None:
-            del os.environ["PATENT_DESK_HOME"]
-        else:
-            os.environ["PATENT_DESK_HOME"] = old_home
     copy = folder / "encoder-copy"
     shutil.copytree(bundled_encoder().path, copy)
     return Base(folder / "home", ids[0], ids[1], _new_file(folder), copy)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWizard
 from core.desk import Desk
 from core.models.catalogue import SMOLLM2
 from core.store.tuning import QueryStore
+from desktop.query_prep import IDLE_MS
 from tests.conftest import DEMO_DIR, run_cli
 from tests.qt_helpers import open_window, wait_idle
 
@@ -36,6 +37,8 @@ def test_imported_entries_get_their_training_questions_when_the_window_is_idle(
     window = open_window(qtbot, "firm")
     prep = window.query_prep
     assert not prep.widget.isVisible()  # nothing imported yet: nothing to write
+    assert prep.idle.interval() == IDLE_MS
+    prep.idle.setInterval(2_000)  # the app waits 30 s of no activity; the test, 2 s
 
     wizard = window.import_files([str(FILE)])
     for which in (QWizard.WizardButton.NextButton, QWizard.WizardButton.NextButton,

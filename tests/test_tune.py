@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +18,14 @@ from core.store.tuning import AdapterStore, QueryStore
 from core.tune.loop import TuneOptions
 from core.tune.negatives import mine_negatives
 from core.tune.trainer import TrainConfig
-from tests.conftest import DEMO_DIR, REALISTIC_QUERIES, json_lines, run_cli
+from tests.conftest import (
+    DEMO_DIR,
+    REALISTIC_QUERIES,
+    data_home_at,
+    json_lines,
+    private_copy,
+    run_cli,
+)
 
 # Loads models, trains, or starts the program: `pytest -m "not slow"` leaves it out.
 pytestmark = pytest.mark.slow
@@ -29,6 +38,42 @@ QUICK = TuneOptions(per_angle=1, train=TrainConfig(epochs=2))
 def small(encoder):
     with Desk("small", encoder=encoder) as desk:
         desk.import_files(SMALL)
+        yield desk
+        desk.encoder.detach_adapter()
+
+
+@dataclass
+class TunedOnce:
+    """The small corpus after one QUICK tuning run, and what that run showed while it ran."""
+    path: Path
+    report: Any
+    stages: set[str]
+    item_vectors_kept: bool
+
+
+@pytest.fixture(scope="module")
+def tuned_once(tmp_path_factory: pytest.TempPathFactory, encoder) -> TunedOnce:
+    """One real tuning run shared by the tests that start from a tuned workspace (each gets
+    its own copy): a run takes about 25 s on 2 cores."""
+    with data_home_at(tmp_path_factory.mktemp("tuned-home")):
+        with Desk("small", encoder=encoder) as desk:
+            desk.import_files(SMALL)
+            ids = desk.ws.item_ids()
+            vectors = desk.ws.get_vectors(ids)
+            stages: list[str] = []
+            desk.progress = lambda stage, done, total: stages.append(stage)
+            try:
+                report = desk.tune(QUICK, llm_angles="off")
+                kept = np.array_equal(desk.ws.get_vectors(ids), vectors)
+            finally:
+                desk.encoder.detach_adapter()
+            return TunedOnce(desk.ws.path, report, set(stages), kept)
+
+
+@pytest.fixture
+def tuned(tuned_once: TunedOnce, data_home: Path, encoder):
+    """A private copy of the tuned small workspace, open."""
+    with Desk(private_copy(tuned_once.path, data_home, "small"), encoder=encoder) as desk:
         yield desk
         desk.encoder.detach_adapter()
 
@@ -50,14 +95,16 @@ def test_llm_angles_run_on_chinese_items_within_a_budget_and_the_next_run_contin
         small: Desk, llm):
     from core.tune.dataset import build_queries
 
-    first = build_queries(small.ws, per_angle=1, llm=llm, llm_k=2, llm_budget_s=8)
+    # Two of the five angles: one batch of every angle of four items takes about a minute,
+    # and a run always finishes the batch it started (tests/test_augment_llm.py covers all five).
+    roles = ("concept", "keyword")
+    first = build_queries(small.ws, per_angle=1, llm=llm, llm_k=2, roles=roles, llm_budget_s=8)
     total = small.ws.count_items()
     assert first.llm_skipped is None and 1 <= first.llm_items < total
     assert f"cover {first.llm_items} of {total} items" in first.llm_note
     written = [q for q in QueryStore(small.ws).list() if q.source == "llm"]
-    assert written and {q.angle for q in written} <= {"concept", "keyword", "fact", "spelling",
-                                                      "web_search"}
-    again = build_queries(small.ws, per_angle=1, llm=llm, llm_k=2, llm_budget_s=8)
+    assert written and {q.angle for q in written} <= set(roles)
+    again = build_queries(small.ws, per_angle=1, llm=llm, llm_k=2, roles=roles, llm_budget_s=8)
     assert again.llm_items > first.llm_items  # it went on where the first run stopped
     assert not {(q.item_id, q.text) for q in written} - {
         (q.item_id, q.text) for q in QueryStore(small.ws).list()}  # and kept what it had
@@ -94,26 +141,24 @@ def test_negatives_never_include_the_gold_item(small: Desk):
     assert closeness(hard) > closeness(rand)  # hard negatives look like the right answer
 
 
-def test_query_side_tuning_keeps_item_vectors_and_records_an_adapter(small: Desk):
-    ids = small.ws.item_ids()
-    vectors = small.ws.get_vectors(ids)
-    stages: list[str] = []
-    small.progress = lambda stage, done, total: stages.append(stage)
-    report = small.tune(QUICK, llm_angles="off")
-    assert {"generating queries", "training"} <= set(stages)
+def test_query_side_tuning_keeps_item_vectors_and_records_an_adapter(tuned_once: TunedOnce,
+                                                                     tuned: Desk):
+    report = tuned_once.report
+    assert {"generating queries", "training"} <= tuned_once.stages
     assert set(report.timings) == {"generate", "mine", "train", "eval"}
-    assert np.array_equal(small.ws.get_vectors(ids), vectors)  # nothing re-embedded
-    [adapter] = AdapterStore(small.ws).list()
-    assert adapter.kind == "query" and adapter.base_encoder == small.encoder.id
+    assert tuned_once.item_vectors_kept  # nothing re-embedded
+    [adapter] = AdapterStore(tuned.ws).list()
+    assert adapter.kind == "query" and adapter.base_encoder == tuned.encoder.id
     assert adapter.active == report.activated
     assert adapter.metrics["heldout"] == report.after
     assert report.after["hybrid"]["mrr@10"] > 0.5
 
 
-def test_tuning_activates_only_an_adapter_that_beats_the_active_one(small: Desk):
-    first = small.tune(QUICK, llm_angles="off")
-    second = small.tune(QUICK, llm_angles="off")
-    active = AdapterStore(small.ws).active()
+def test_tuning_activates_only_an_adapter_that_beats_the_active_one(tuned_once: TunedOnce,
+                                                                    tuned: Desk):
+    first = tuned_once.report
+    second = tuned.tune(QUICK, llm_angles="off")
+    active = AdapterStore(tuned.ws).active()
     if second.activated:
         assert active is not None and active.id == second.adapter_id
     elif first.activated:
@@ -132,8 +177,8 @@ def test_cancelling_training_changes_nothing(small: Desk):
     assert small.encoder.adapter is None
 
 
-def test_cancelling_a_retrain_keeps_the_active_adapter_searching_as_before(small: Desk):
-    small.tune(QUICK, llm_angles="off")
+def test_cancelling_a_retrain_keeps_the_active_adapter_searching_as_before(tuned: Desk):
+    small = tuned
     [adapter] = AdapterStore(small.ws).list()
     small.activate_adapter(adapter.id)
     query = "新型專利技術報告 費用"
@@ -148,8 +193,8 @@ def test_cancelling_a_retrain_keeps_the_active_adapter_searching_as_before(small
     assert small.retriever().dense(query, 5) == before
 
 
-def test_activate_and_roll_back(small: Desk):
-    small.tune(QUICK, llm_angles="off")
+def test_activate_and_roll_back(tuned: Desk):
+    small = tuned
     [adapter] = AdapterStore(small.ws).list()
     query = "新型專利技術報告 費用"
     base = small.retriever().dense(query, 3)

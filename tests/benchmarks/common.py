@@ -91,17 +91,18 @@ PROFILES = {
                "100,000; search stops at 100k items; LLM speed uses 1 item x 1 role, 64 "
                "tokens.",)),
     "tiny": Profile(
-        name="tiny", corpus_rows=30, tune_epochs=1, max_train=32, llm_budget_s=15,
+        name="tiny", corpus_rows=30, tune_epochs=1, max_train=32, llm_budget_s=0,
         ablation_rows=30,
         ablation_epochs=1, ablation_max_train=32,
         ablation_files=("patent_qa.csv", "utility_model_report_qa.csv"),
         ablations=(), generate_sample=0, speed_corpus_rows=30, synthetic_rows=200,
         limit_sample=200,
         search_sizes=(1_000,), search_queries=10, llm_roles=("keyword",), llm_max_tokens=8,
-        llm_threads=1, llm_batch_items=1, actions=(),
+        llm_threads=1, llm_batch_items=0, actions=(),
         notes=("Tiny mode (a smoke test, numbers mean nothing): 30 items, 1 epoch on at most "
-               "32 training queries, 15 s of LLM angles, one ablation run, 1k search items, "
-               "no answer generation.",)),
+               "32 training queries, rule angles only (one LLM batch of angles costs about 45 s; "
+               "tests/test_tune.py and tests/test_augment_llm.py cover them), one ablation "
+               "run, 1k search items, no answer generation, no batched LLM speed.",)),
 }
 
 
