@@ -152,6 +152,10 @@ def models() -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for kind, source in (("encoder", encoder_source(None)), ("llm", llm_source(None))):
+        if source.build is not None and not source.path.exists():
+            # A derived model (the GGUF assembled from its packages' parts) is built at first
+            # use; on a fresh machine that is now, or its file would go unrecorded.
+            source.build()
         root = source.path if source.path.is_dir() else source.path.parent
         files = [{"file": p.relpath, "sha256": p.sha256} for p in source.pinned]
         if not files and source.path.is_file():
