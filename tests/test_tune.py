@@ -7,7 +7,6 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from core.desk import Desk
 from core.errors import Cancelled
 from core.store.tuning import AdapterStore, QueryStore
-from core.tune.loop import TuneOptions
+from core.tune.loop import TuneOptions, TuneReport
 from core.tune.negatives import mine_negatives
 from core.tune.trainer import TrainConfig
 from tests.conftest import (
@@ -46,7 +45,7 @@ def small(encoder):
 class TunedOnce:
     """The small corpus after one QUICK tuning run, and what that run showed while it ran."""
     path: Path
-    report: Any
+    report: TuneReport
     stages: set[str]
     item_vectors_kept: bool
 
